@@ -1,0 +1,150 @@
+-- Customer facts as of each score date, from the customer-day aggregates up to that date only, so
+-- that any past date can be rescored. One row per score date and customer who had any order by then.
+
+with
+
+customer_days as (
+
+    select * from {{ ref('int_customer_days_aggregated') }}
+
+),
+
+score_dates as (
+
+    select * from {{ ref('int_score_dates') }}
+
+),
+
+days_in_scope as (
+
+    select
+        score_dates.score_date,
+        score_dates.is_current,
+        customer_days.*
+
+    from customer_days
+
+    inner join score_dates
+        on customer_days.order_date <= score_dates.score_date
+
+),
+
+totals as (
+
+    select
+        score_date,
+        is_current,
+        customer_id,
+        min(first_purchase_at) as first_order_at,
+        max(last_purchase_at) as last_order_at,
+        min(case when purchase_orders_count > 0 then order_date end) as first_purchase_date,
+        max(case when purchase_orders_count > 0 then order_date end) as last_purchase_date,
+        sum(purchase_orders_count) as orders_count,
+        sum(case when purchase_orders_count > 0 then 1 else 0 end) as purchase_days_count,
+        sum(return_documents_count) as returns_count,
+        sum(gross_amount) as gross_revenue,
+        sum(return_amount) as returns_amount,
+        sum(net_amount) as net_revenue,
+        sum(discount_amount) as discount_amount,
+        sum(discounted_orders_count) as discounted_orders_count,
+        sum(discount_known_orders_count) as discount_known_orders_count,
+        sum(cost_amount) as cost_amount,
+        sum(margin_amount) as margin_amount,
+        sum(costed_orders_count) as costed_orders_count,
+        sum(orders_count) as documents_count
+
+    from days_in_scope
+
+    group by score_date, is_current, customer_id
+
+),
+
+rhythm as (
+
+    -- the purchase day before the last one, and the average check in the customer's recent window
+    -- (lifecycle_check_window_days before their last purchase) against the one before it
+    select
+        totals.score_date,
+        totals.customer_id,
+        max(case
+            when days_in_scope.purchase_orders_count > 0
+                and days_in_scope.order_date < totals.last_purchase_date
+                then days_in_scope.order_date
+        end) as previous_purchase_date,
+        sum(case
+            when days_in_scope.order_date > {{ dbt.dateadd('day', -1 * var('lifecycle_check_window_days'), 'totals.last_purchase_date') }}
+                then days_in_scope.gross_amount else 0
+        end) as recent_gross_amount,
+        sum(case
+            when days_in_scope.order_date > {{ dbt.dateadd('day', -1 * var('lifecycle_check_window_days'), 'totals.last_purchase_date') }}
+                then days_in_scope.purchase_orders_count else 0
+        end) as recent_orders_count
+
+    from totals
+
+    inner join days_in_scope
+        on totals.score_date = days_in_scope.score_date
+        and totals.customer_id = days_in_scope.customer_id
+
+    group by totals.score_date, totals.customer_id
+
+),
+
+final as (
+
+    select
+        totals.score_date,
+        totals.is_current,
+        totals.customer_id,
+        totals.first_order_at,
+        totals.last_order_at,
+        totals.first_purchase_date,
+        totals.last_purchase_date,
+        rhythm.previous_purchase_date,
+        totals.orders_count,
+        totals.purchase_days_count,
+        totals.returns_count,
+        totals.gross_revenue,
+        totals.returns_amount,
+        totals.net_revenue,
+        totals.discount_amount,
+        totals.orders_count > 0 as has_purchased,
+        case when totals.orders_count > 0 then totals.gross_revenue / totals.orders_count end
+            as avg_order_value,
+        {{ dbt.datediff('totals.last_purchase_date', 'totals.score_date', 'day') }} as recency_days,
+        {{ dbt.datediff('totals.first_purchase_date', 'totals.score_date', 'day') }} as tenure_days,
+        case
+            when totals.purchase_days_count > 1
+                then 1.0 * {{ dbt.datediff('totals.first_purchase_date', 'totals.last_purchase_date', 'day') }}
+                    / (totals.purchase_days_count - 1)
+        end as avg_days_between_orders,
+        {{ dbt.datediff('rhythm.previous_purchase_date', 'totals.last_purchase_date', 'day') }}
+            as last_gap_days,
+        case
+            when totals.purchase_days_count > 2
+                then 1.0 * {{ dbt.datediff('totals.first_purchase_date', 'rhythm.previous_purchase_date', 'day') }}
+                    / (totals.purchase_days_count - 2)
+        end as avg_days_between_orders_before_last,
+        case when rhythm.recent_orders_count > 0
+            then rhythm.recent_gross_amount / rhythm.recent_orders_count
+        end as recent_avg_order_value,
+        case when totals.orders_count - rhythm.recent_orders_count > 0
+            then (totals.gross_revenue - rhythm.recent_gross_amount) / (totals.orders_count - rhythm.recent_orders_count)
+        end as earlier_avg_order_value,
+        case when totals.discount_known_orders_count > 0
+            then 1.0 * totals.discounted_orders_count / totals.discount_known_orders_count
+        end as discounted_orders_share,
+        case when totals.costed_orders_count > 0 then totals.margin_amount end as margin_amount,
+        case when totals.documents_count > 0
+            then 1.0 * totals.costed_orders_count / totals.documents_count
+        end as margin_coverage_share
+
+    from totals
+
+    inner join rhythm
+        on totals.score_date = rhythm.score_date
+        and totals.customer_id = rhythm.customer_id
+
+)
+
+select * from final

@@ -1,0 +1,81 @@
+{{ config(
+    materialized='table',
+    post_hook={'sql': "{{ check_quarantine_share(this, 'events') }}", 'transaction': false}
+) }}
+
+with
+
+source as (
+
+    select * from {{ source('shop', 'events') }}
+
+),
+
+parsed as (
+
+    select
+        source_file,
+        source_row_number,
+        nullif(trim(customer_id), '') as customer_id,
+        nullif(trim(event_at), '') as event_at_text,
+        {{ safe_cast("nullif(trim(event_at), '')", dbt.type_timestamp()) }} as event_at,
+        nullif(lower(trim(event_type)), '') as event_type,
+        nullif(trim(product_id), '') as product_id
+
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            when customer_id is null then 'missing_customer_id'
+            when event_at_text is null then 'missing_event_at'
+            when event_at is null then 'unparseable_event_at'
+            when event_at < cast('{{ var("min_valid_date") }}' as {{ dbt.type_timestamp() }})
+                then 'implausible_event_at'
+            when event_at >= {{ max_valid_timestamp() }} then 'future_event_at'
+            when event_type is null then 'missing_event_type'
+            when event_type not in ('product_view', 'add_to_cart', 'visit') then 'unknown_event_type'
+        end as validity_reason
+
+    from parsed
+
+),
+
+classified as (
+
+    {#- Events have no id: identical events (same customer, time, type and product) are one event. -#}
+    select
+        with_rank.*,
+        case
+            when validity_reason is not null then validity_reason
+            when duplicate_rank > 1 then 'exact_duplicate'
+        end as quarantine_reason
+
+    from (
+        select
+            validated.*,
+            row_number() over (
+                partition by validity_reason, customer_id, event_at, event_type, product_id
+                order by source_file, source_row_number
+            ) as duplicate_rank
+        from validated
+    ) as with_rank
+
+)
+
+select
+    customer_id,
+    event_at,
+    cast(event_at as date) as event_date,
+    event_type,
+    product_id,
+    quarantine_reason,
+    event_at_text,
+    source_file,
+    source_row_number
+
+from classified

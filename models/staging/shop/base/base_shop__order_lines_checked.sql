@@ -1,0 +1,74 @@
+{{ config(
+    materialized='table',
+    post_hook={'sql': "{{ check_quarantine_share(this, 'order_lines') }}", 'transaction': false}
+) }}
+
+with
+
+source as (
+
+    select * from {{ source('shop', 'order_lines') }}
+
+),
+
+parsed as (
+
+    select
+        source_file,
+        source_row_number,
+        nullif(trim(order_id), '') as order_id,
+        nullif(trim(product_id), '') as product_id,
+        nullif(trim(quantity), '') as quantity_text,
+        nullif(trim(amount), '') as amount_text,
+        nullif(trim(unit_price), '') as unit_price_text,
+        {{ safe_cast("nullif(trim(quantity), '')", dbt.type_numeric()) }} as quantity,
+        {{ safe_cast("nullif(trim(amount), '')", dbt.type_numeric()) }} as amount,
+        {{ safe_cast("nullif(trim(unit_price), '')", dbt.type_numeric()) }} as unit_price
+
+    from source
+
+),
+
+validated as (
+
+    select
+        *,
+        case
+            when order_id is null then 'missing_order_id'
+            when product_id is null then 'missing_product_id'
+            when quantity_text is null then 'missing_quantity'
+            when quantity is null then 'unparseable_quantity'
+            when amount_text is null then 'missing_amount'
+            when amount is null then 'unparseable_amount'
+            when unit_price_text is not null and unit_price is null then 'unparseable_unit_price'
+        end as validity_reason
+
+    from parsed
+
+),
+
+classified as (
+
+    {#- A line has no id of its own and a basket can hold the same product twice (the real
+        online-retail invoices do, and their totals include both), so identical lines are kept. -#}
+    select
+        *,
+        validity_reason as quarantine_reason
+
+    from validated
+
+)
+
+select
+    order_id,
+    product_id,
+    quantity,
+    amount,
+    unit_price,
+    quarantine_reason,
+    quantity_text,
+    amount_text,
+    source_file,
+    source_row_number
+
+from classified
