@@ -1,0 +1,34 @@
+-- Revenue by month up to as_of_date, split into customer and guest orders, so that the customer
+-- marts can be reconciled with the books: customer_net_revenue summed over months equals the sum of
+-- dim_customers.net_revenue (a test checks it), and guest revenue is visible beside it.
+
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_measured') }}
+    where order_date <= {{ as_of_date() }}
+
+),
+
+monthly as (
+
+    select
+        cast({{ dbt.date_trunc('month', 'order_date') }} as date) as month_start_date,
+        sum(case when not is_cancelled then 1 else 0 end) as documents_count,
+        sum(case when is_cancelled then 1 else 0 end) as cancelled_orders_count,
+        sum(gross_amount) as gross_revenue,
+        sum(return_amount) as returns_amount,
+        sum(net_amount) as net_revenue,
+        sum(case when is_guest then net_amount else 0 end) as guest_net_revenue,
+        sum(case when not is_guest then net_amount else 0 end) as customer_net_revenue,
+        sum(case when is_guest and is_purchase_order then 1 else 0 end) as guest_orders_count,
+        sum(case when not is_guest and is_purchase_order then 1 else 0 end) as customer_orders_count
+
+    from orders
+
+    group by {{ dbt.date_trunc('month', 'order_date') }}
+
+)
+
+select * from monthly
