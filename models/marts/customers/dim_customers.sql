@@ -120,4 +120,4 @@ joined as (
 
 )
 
-select * from joined
+{{ select_contract_columns('joined') }}

@@ -68,4 +68,4 @@ final as (
 
 )
 
-select * from final
+{{ select_contract_columns('final') }}

@@ -53,25 +53,31 @@ repeat_revenue as (
 
     where rfm_segment = 'All customers'
 
+),
+
+final as (
+
+    select
+        {{ as_of_date() }} as as_of_date,
+        summary.customers_count,
+        summary.repeat_customers_count,
+        1.0 * summary.repeat_customers_count / nullif(summary.customers_count, 0) as repeat_customer_rate,
+        summary.orders_count,
+        summary.net_revenue,
+        cast({{ var('pareto_top_share') }} as {{ dbt.type_float() }}) as pareto_top_share,
+        summary.top_customers_net_revenue / nullif(summary.net_revenue, 0) as top_customers_revenue_share,
+        repeat_revenue.repeat_net_revenue / nullif(repeat_revenue.net_revenue, 0) as repeat_revenue_share,
+        summary.avg_days_between_orders,
+        summary.avg_ltv,
+        summary.margin_amount,
+        summary.active_customers_count,
+        summary.at_risk_customers_count,
+        summary.churned_customers_count
+
+    from summary
+
+    cross join repeat_revenue
+
 )
 
-select
-    {{ as_of_date() }} as as_of_date,
-    summary.customers_count,
-    summary.repeat_customers_count,
-    1.0 * summary.repeat_customers_count / nullif(summary.customers_count, 0) as repeat_customer_rate,
-    summary.orders_count,
-    summary.net_revenue,
-    cast({{ var('pareto_top_share') }} as {{ dbt.type_float() }}) as pareto_top_share,
-    summary.top_customers_net_revenue / nullif(summary.net_revenue, 0) as top_customers_revenue_share,
-    repeat_revenue.repeat_net_revenue / nullif(repeat_revenue.net_revenue, 0) as repeat_revenue_share,
-    summary.avg_days_between_orders,
-    summary.avg_ltv,
-    summary.margin_amount,
-    summary.active_customers_count,
-    summary.at_risk_customers_count,
-    summary.churned_customers_count
-
-from summary
-
-cross join repeat_revenue
+{{ select_contract_columns('final') }}

@@ -137,4 +137,4 @@ final as (
 
 )
 
-select * from final
+{{ select_contract_columns('final') }}

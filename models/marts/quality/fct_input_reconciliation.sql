@@ -33,15 +33,22 @@ unioned as (
     {% endfor %}
 
 )
+,
 
-select
-    entity,
-    source_file,
-    raw_rows,
-    staged_rows,
-    superseded_rows + bad_rows as quarantined_rows,
-    superseded_rows,
-    bad_rows,
-    1.0 * bad_rows / raw_rows as bad_rows_share
+final as (
 
-from unioned
+    select
+        entity,
+        source_file,
+        raw_rows,
+        staged_rows,
+        superseded_rows + bad_rows as quarantined_rows,
+        superseded_rows,
+        bad_rows,
+        1.0 * bad_rows / raw_rows as bad_rows_share
+
+    from unioned
+
+)
+
+{{ select_contract_columns('final') }}

@@ -36,14 +36,20 @@ unioned as (
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
+),
+
+final as (
+
+    select
+        entity,
+        source_file,
+        source_row_number,
+        record_key,
+        quarantine_reason,
+        quarantine_reason = 'superseded_by_later_file' as is_correction
+
+    from unioned
+
 )
 
-select
-    entity,
-    source_file,
-    source_row_number,
-    cast(record_key as {{ dbt.type_string() }}) as record_key,
-    quarantine_reason,
-    quarantine_reason = 'superseded_by_later_file' as is_correction
-
-from unioned
+{{ select_contract_columns('final') }}

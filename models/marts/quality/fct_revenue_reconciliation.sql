@@ -31,4 +31,4 @@ monthly as (
 
 )
 
-select * from monthly
+{{ select_contract_columns('monthly') }}
