@@ -12,7 +12,7 @@ from typing import Any
 
 # Bump when the simulation changes in a way that changes the output for the same parameters,
 # so that ``--if-stale`` regenerates data written by an older generator.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 DEFAULT_CUSTOMERS = 10_000
 ORDERS_PER_CUSTOMER = 10

@@ -357,6 +357,16 @@ def _basket_lines(
     cats = np.where(use_fav, fav_cat[row], cat.random_categories(rng, len(row)))
     product = cat.sample(rng, cats)
     quantity = QUANTITIES[rng.choice(len(QUANTITIES), size=len(row), p=QUANTITY_P)]
+    # the same product picked twice for one order is one line with the summed quantity
+    by_key = np.lexsort((product, row))
+    row, product, quantity = row[by_key], product[by_key], quantity[by_key]
+    first = np.ones(len(row), dtype=bool)
+    first[1:] = (row[1:] != row[:-1]) | (product[1:] != product[:-1])
+    groups = np.flatnonzero(first)
+    if len(row):
+        quantity = np.add.reduceat(quantity, groups)
+    row, product = row[groups], product[groups]
+    n_lines = np.bincount(row, minlength=n)
     unit_price = cat.price[product]
     gross = quantity * unit_price
     discount = (gross * discount_bp[row] + 5000) // 10_000
@@ -733,10 +743,25 @@ def _events(
         [p[3] if p[3] is not None else np.full(len(p[0]), -1) for p in parts] + [none]
     )
     keep = (when >= tl.start_seconds) & (when < tl.end_seconds)
-    order = np.argsort(when[keep], kind="stable")
+    owner, when, etype, product = owner[keep], when[keep], etype[keep], product[keep]
+    # two sessions can coincide to the second; keep one copy of an identical event
+    by_key = np.lexsort((product, etype, owner, when))
+    owner, when, etype, product = (
+        owner[by_key],
+        when[by_key],
+        etype[by_key],
+        product[by_key],
+    )
+    first = np.ones(len(when), dtype=bool)
+    first[1:] = (
+        (when[1:] != when[:-1])
+        | (owner[1:] != owner[:-1])
+        | (etype[1:] != etype[:-1])
+        | (product[1:] != product[:-1])
+    )
     return {
-        "customer": owner[keep][order],
-        "t": when[keep][order],
-        "type": etype[keep][order],
-        "product": product[keep][order],
+        "customer": owner[first],
+        "t": when[first],
+        "type": etype[first],
+        "product": product[first],
     }

@@ -440,6 +440,16 @@ def test_lines_sum_to_orders_and_products(con: duckdb.DuckDBPyConnection) -> Non
         )
         == 0
     )
+    # one line per product and order; no accidental exact duplicates among lines or events
+    same_product = """
+        select count(*) from (
+            select order_id, product_id from order_lines group by all having count(*) > 1)"""
+    assert _one(con, same_product) == 0
+    same_event = """
+        select count(*) from (
+            select customer_id, event_at, event_type, product_id from events
+            group by all having count(*) > 1)"""
+    assert _one(con, same_event) == 0
     n_products, n_categories = con.sql(
         "select count(*), count(distinct category) from products"
     ).fetchone()
