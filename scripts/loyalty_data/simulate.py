@@ -723,7 +723,6 @@ def _events(
     ab_cart = ab_view + rng.integers(10, 600, size=len(ab_who))
     br_view = br_t + rng.integers(20, 900, size=len(br_who))
 
-    none = np.full(0, 0, dtype=np.int64)
     parts = [
         (who[online], visit_t[online], C.EV_VISIT, None),
         (who[online], view1_t[online], C.EV_VIEW, prod1[online]),
@@ -740,7 +739,7 @@ def _events(
     when = np.concatenate([p[1] for p in parts])
     etype = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int8) for p in parts])
     product = np.concatenate(
-        [p[3] if p[3] is not None else np.full(len(p[0]), -1) for p in parts] + [none]
+        [p[3] if p[3] is not None else np.full(len(p[0]), -1) for p in parts]
     )
     keep = (when >= tl.start_seconds) & (when < tl.end_seconds)
     owner, when, etype, product = owner[keep], when[keep], etype[keep], product[keep]

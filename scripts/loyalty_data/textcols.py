@@ -71,28 +71,24 @@ def civil(seconds: np.ndarray) -> tuple[np.ndarray, ...]:
     return year, month, day, sod // 3600, sod // 60 % 60, sod % 60
 
 
-def timestamps(
-    seconds: np.ndarray, year_override: int | None = None, date_only: bool = False
-) -> pa.Array:
+def timestamps(seconds: np.ndarray, year_override: int | None = None) -> pa.Array:
     """'YYYY-MM-DD HH:MM:SS' per epoch second. `year_override` replaces the year (29 Feb -> 28)."""
     year, month, day, hour, minute, second = civil(seconds)
     if year_override is not None:
         year = np.full_like(year, year_override)
         day = np.where((month == 2) & (day == 29), 28, day)
-    width = 10 if date_only else 19
-    matrix = np.empty((len(seconds), width), dtype=np.uint8)
+    matrix = np.empty((len(seconds), 19), dtype=np.uint8)
     _digits(matrix, 0, year, 4)
     matrix[:, 4] = ord("-")
     _digits(matrix, 5, month, 2)
     matrix[:, 7] = ord("-")
     _digits(matrix, 8, day, 2)
-    if not date_only:
-        matrix[:, 10] = ord(" ")
-        _digits(matrix, 11, hour, 2)
-        matrix[:, 13] = ord(":")
-        _digits(matrix, 14, minute, 2)
-        matrix[:, 16] = ord(":")
-        _digits(matrix, 17, second, 2)
+    matrix[:, 10] = ord(" ")
+    _digits(matrix, 11, hour, 2)
+    matrix[:, 13] = ord(":")
+    _digits(matrix, 14, minute, 2)
+    matrix[:, 16] = ord(":")
+    _digits(matrix, 17, second, 2)
     return _from_fixed(matrix)
 
 
