@@ -53,10 +53,12 @@ def test_every_customer_and_guest_revenue_is_accounted_for(database: Path, raw_o
 
 
 def test_nothing_quarantined_and_every_row_read(database: Path) -> None:
-    rows = dict(
-        ((entity, (raw, staged)) for entity, raw, staged in query(
-            database, "select entity, raw_rows, staged_rows from marts.fct_input_reconciliation"))
-    )
+    rows = {
+        entity: (raw, staged)
+        for entity, raw, staged in query(
+            database, "select entity, raw_rows, staged_rows from marts.fct_input_reconciliation"
+        )
+    }
     assert rows["orders"] == (25900, 25900)
     assert rows["order_lines"] == (541909, 541909)
 
