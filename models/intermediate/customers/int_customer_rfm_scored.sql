@@ -16,7 +16,16 @@ with
 
 facts as (
 
-    select * from {{ ref('int_customer_facts_snapshotted') }}
+    select
+        score_date,
+        is_current,
+        customer_id,
+        recency_days,
+        orders_count,
+        net_revenue
+
+    from {{ ref('int_customer_facts_snapshotted') }}
+
     where has_purchased
 
 ),
@@ -66,17 +75,17 @@ scored as (
 
     inner join thresholds as recency
         on recency.dimension = 'recency'
-        and facts.recency_days >= recency.min_value
+        and (facts.recency_days >= recency.min_value or recency.min_value is null)
         and (facts.recency_days < recency.max_value or recency.max_value is null)
 
     inner join thresholds as frequency
         on frequency.dimension = 'frequency'
-        and facts.orders_count >= frequency.min_value
+        and (facts.orders_count >= frequency.min_value or frequency.min_value is null)
         and (facts.orders_count < frequency.max_value or frequency.max_value is null)
 
     inner join thresholds as monetary
         on monetary.dimension = 'monetary'
-        and facts.net_revenue >= monetary.min_value
+        and (facts.net_revenue >= monetary.min_value or monetary.min_value is null)
         and (facts.net_revenue < monetary.max_value or monetary.max_value is null)
 
 ),
