@@ -67,17 +67,24 @@ rhythm as (
         totals.score_date,
         totals.customer_id,
         max(case
-            when days_in_scope.purchase_orders_count > 0
+            when
+                days_in_scope.purchase_orders_count > 0
                 and days_in_scope.order_date < totals.last_purchase_date
                 then days_in_scope.order_date
         end) as previous_purchase_date,
         sum(case
-            when days_in_scope.order_date > {{ dbt.dateadd('day', -1 * var('lifecycle_check_window_days'), 'totals.last_purchase_date') }}
-                then days_in_scope.gross_amount else 0
+            when
+                days_in_scope.order_date
+                > {{ dbt.dateadd('day', -1 * var('lifecycle_check_window_days'), 'totals.last_purchase_date') }}
+                then days_in_scope.gross_amount
+            else 0
         end) as recent_gross_amount,
         sum(case
-            when days_in_scope.order_date > {{ dbt.dateadd('day', -1 * var('lifecycle_check_window_days'), 'totals.last_purchase_date') }}
-                then days_in_scope.purchase_orders_count else 0
+            when
+                days_in_scope.order_date
+                > {{ dbt.dateadd('day', -1 * var('lifecycle_check_window_days'), 'totals.last_purchase_date') }}
+                then days_in_scope.purchase_orders_count
+            else 0
         end) as recent_orders_count
 
     from totals
@@ -111,32 +118,42 @@ final as (
         totals.orders_count > 0 as has_purchased,
         case when totals.orders_count > 0 then totals.gross_revenue / totals.orders_count end
             as avg_order_value,
-        {{ dbt.datediff('totals.last_purchase_date', 'totals.score_date', 'day') }} as recency_days,
-        {{ dbt.datediff('totals.first_purchase_date', 'totals.score_date', 'day') }} as tenure_days,
+        {{ dbt.datediff('totals.last_purchase_date', 'totals.score_date', 'day') }}
+            as recency_days,
+        {{ dbt.datediff('totals.first_purchase_date', 'totals.score_date', 'day') }}
+            as tenure_days,
         case
             when totals.purchase_days_count > 1
-                then 1.0 * {{ dbt.datediff('totals.first_purchase_date', 'totals.last_purchase_date', 'day') }}
+                then
+                    1.0 * {{ dbt.datediff('totals.first_purchase_date', 'totals.last_purchase_date', 'day') }}
                     / (totals.purchase_days_count - 1)
         end as avg_days_between_orders,
         {{ dbt.datediff('rhythm.previous_purchase_date', 'totals.last_purchase_date', 'day') }}
             as last_gap_days,
         case
             when totals.purchase_days_count > 2
-                then 1.0 * {{ dbt.datediff('totals.first_purchase_date', 'rhythm.previous_purchase_date', 'day') }}
+                then
+                    1.0 * {{ dbt.datediff('totals.first_purchase_date', 'rhythm.previous_purchase_date', 'day') }}
                     / (totals.purchase_days_count - 2)
         end as avg_days_between_orders_before_last,
-        case when rhythm.recent_orders_count > 0
-            then rhythm.recent_gross_amount / rhythm.recent_orders_count
+        case
+            when rhythm.recent_orders_count > 0
+                then rhythm.recent_gross_amount / rhythm.recent_orders_count
         end as recent_avg_order_value,
-        case when totals.orders_count - rhythm.recent_orders_count > 0
-            then (totals.gross_revenue - rhythm.recent_gross_amount) / (totals.orders_count - rhythm.recent_orders_count)
+        case
+            when totals.orders_count - rhythm.recent_orders_count > 0
+                then
+                    (totals.gross_revenue - rhythm.recent_gross_amount)
+                    / (totals.orders_count - rhythm.recent_orders_count)
         end as earlier_avg_order_value,
-        case when totals.discount_known_orders_count > 0
-            then 1.0 * totals.discounted_orders_count / totals.discount_known_orders_count
+        case
+            when totals.discount_known_orders_count > 0
+                then 1.0 * totals.discounted_orders_count / totals.discount_known_orders_count
         end as discounted_orders_share,
         case when totals.costed_orders_count > 0 then totals.margin_amount end as margin_amount,
-        case when totals.documents_count > 0
-            then 1.0 * totals.costed_orders_count / totals.documents_count
+        case
+            when totals.documents_count > 0
+                then 1.0 * totals.costed_orders_count / totals.documents_count
         end as margin_coverage_share
 
     from totals

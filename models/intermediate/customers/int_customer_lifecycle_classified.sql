@@ -22,25 +22,26 @@ facts as (
 rhythm as (
 
     select
-        facts.*,
+        *,
         case
-            when facts.avg_days_between_orders is not null
+            when avg_days_between_orders is not null
                 then case
-                    when facts.avg_days_between_orders < {{ var('lifecycle_min_interval_days') }}
+                    when avg_days_between_orders < {{ var('lifecycle_min_interval_days') }}
                         then {{ var('lifecycle_min_interval_days') }}
-                    else facts.avg_days_between_orders
+                    else avg_days_between_orders
                 end
         end as typical_interval_days,
         case
-            when facts.avg_days_between_orders_before_last is not null
+            when avg_days_between_orders_before_last is not null
                 then case
-                    when facts.avg_days_between_orders_before_last < {{ var('lifecycle_min_interval_days') }}
+                    when avg_days_between_orders_before_last < {{ var('lifecycle_min_interval_days') }}
                         then {{ var('lifecycle_min_interval_days') }}
-                    else facts.avg_days_between_orders_before_last
+                    else avg_days_between_orders_before_last
                 end
         end as typical_interval_days_before_last,
         coalesce(
-            facts.recent_avg_order_value < (1 - {{ var('lifecycle_check_drop_share') }}) * facts.earlier_avg_order_value,
+            recent_avg_order_value
+            < (1 - {{ var('lifecycle_check_drop_share') }}) * earlier_avg_order_value,
             false
         ) as is_check_falling
 
@@ -51,24 +52,26 @@ rhythm as (
 flagged as (
 
     select
-        rhythm.*,
+        *,
         case
-            when rhythm.purchase_days_count < 2 then null
-            when rhythm.purchase_days_count = 2
-                then rhythm.last_gap_days > {{ var('lifecycle_one_time_churn_days') }}
-            else rhythm.last_gap_days
-                > {{ var('lifecycle_churn_interval_multiplier') }} * rhythm.typical_interval_days_before_last
+            when purchase_days_count < 2 then null
+            when purchase_days_count = 2
+                then last_gap_days > {{ var('lifecycle_one_time_churn_days') }}
+            else
+                last_gap_days
+                > {{ var('lifecycle_churn_interval_multiplier') }} * typical_interval_days_before_last
         end as was_churned_before_last_purchase,
         case
-            when rhythm.typical_interval_days is null
-                then rhythm.recency_days > {{ var('lifecycle_one_time_churn_days') }}
-            else rhythm.recency_days > {{ var('lifecycle_churn_interval_multiplier') }} * rhythm.typical_interval_days
+            when typical_interval_days is null
+                then recency_days > {{ var('lifecycle_one_time_churn_days') }}
+            else recency_days > {{ var('lifecycle_churn_interval_multiplier') }} * typical_interval_days
         end as is_past_churn_gap,
         case
-            when rhythm.typical_interval_days is null
-                then rhythm.recency_days > {{ var('lifecycle_one_time_at_risk_days') }}
-            else rhythm.recency_days > {{ var('lifecycle_at_risk_interval_multiplier') }} * rhythm.typical_interval_days
-                or (rhythm.is_check_falling and rhythm.recency_days > rhythm.typical_interval_days)
+            when typical_interval_days is null
+                then recency_days > {{ var('lifecycle_one_time_at_risk_days') }}
+            else
+                recency_days > {{ var('lifecycle_at_risk_interval_multiplier') }} * typical_interval_days
+                or (is_check_falling and recency_days > typical_interval_days)
         end as is_past_at_risk_gap
 
     from rhythm
@@ -86,7 +89,8 @@ classified as (
         case
             when not has_purchased then 'returns_only'
             when tenure_days <= {{ var('lifecycle_new_days') }} then 'new'
-            when recency_days <= {{ var('lifecycle_reactivation_window_days') }}
+            when
+                recency_days <= {{ var('lifecycle_reactivation_window_days') }}
                 and was_churned_before_last_purchase then 'reactivated'
             when is_past_churn_gap then 'churned'
             when is_past_at_risk_gap then 'at_risk'

@@ -49,7 +49,7 @@ favourite_category as (
     select
         customer_id,
         category as favourite_category,
-        row_number() over (partition by customer_id order by spend_amount desc, category) as preference_rank
+        row_number() over (partition by customer_id order by spend_amount desc, category asc) as preference_rank
 
     from category_spend
 
@@ -73,7 +73,9 @@ usual_weekday as (
     select
         customer_id,
         iso_weekday as usual_purchase_weekday,
-        row_number() over (partition by customer_id order by purchase_days_count desc, iso_weekday) as preference_rank
+        row_number()
+            over (partition by customer_id order by purchase_days_count desc, iso_weekday asc)
+            as preference_rank
 
     from weekday_counts
 

@@ -2,6 +2,7 @@
 -- purchased, as of each score date. Recency = days since the last purchase, frequency = purchase
 -- orders, monetary = net revenue. var('rfm_method') chooses quantile or seed thresholds scoring,
 -- var('rfm_bins') 5 or 3 bins.
+-- depends_on: {{ ref('rfm_thresholds') }}
 
 {%- set bins = var('rfm_bins') | int -%}
 {%- if bins not in (3, 5) -%}
@@ -30,13 +31,6 @@ facts as (
 
 ),
 
-thresholds as (
-
-    select * from {{ ref('rfm_thresholds') }}
-    where score_bins = {{ bins }}
-
-),
-
 segments as (
 
     select * from {{ ref('rfm_segments') }}
@@ -54,7 +48,7 @@ smartrfm_cells as (
 scored as (
 
     select
-        facts.*,
+        *,
         {{ quantile_score('facts.recency_days', bins, 'facts.score_date', higher_is_better=false) }} as r_score,
         {{ quantile_score('facts.orders_count', bins, 'facts.score_date') }} as f_score,
         {{ quantile_score('facts.net_revenue', bins, 'facts.score_date') }} as m_score
@@ -63,6 +57,13 @@ scored as (
 
 ),
 {% else %}
+thresholds as (
+
+    select * from {{ ref('rfm_thresholds') }}
+    where score_bins = {{ bins }}
+
+),
+
 scored as (
 
     select
@@ -94,15 +95,15 @@ scored as (
 banded as (
 
     select
-        scored.*,
+        *,
         case
-            when scored.recency_days <= {{ var('smartrfm_recent_max_days') }} then 'recent'
-            when scored.recency_days <= {{ var('smartrfm_medium_max_days') }} then 'medium'
+            when recency_days <= {{ var('smartrfm_recent_max_days') }} then 'recent'
+            when recency_days <= {{ var('smartrfm_medium_max_days') }} then 'medium'
             else 'long_ago'
         end as recency_band,
         case
-            when scored.orders_count <= {{ var('smartrfm_once_max_orders') }} then 'once'
-            when scored.orders_count <= {{ var('smartrfm_sometimes_max_orders') }} then 'sometimes'
+            when orders_count <= {{ var('smartrfm_once_max_orders') }} then 'once'
+            when orders_count <= {{ var('smartrfm_sometimes_max_orders') }} then 'sometimes'
             else 'often'
         end as frequency_band,
         case {{ quantile_score('scored.net_revenue', 3, 'scored.score_date') }}

@@ -31,7 +31,7 @@ sized as (
 folded_once as (
 
     select
-        sized.*,
+        *,
         case
             when rfm_segment_count >= {{ var('segment_min_share') }} * base_count then rfm_segment
             else {{ dbt.concat(['rfm_group', "' (group)'"]) }}
@@ -48,7 +48,7 @@ folded_once as (
 folded_twice as (
 
     select
-        folded_once.*,
+        *,
         count(*) over (partition by rfm_segment_folded) as rfm_folded_count,
         count(*) over (partition by smartrfm_cell_folded) as smartrfm_folded_count
 

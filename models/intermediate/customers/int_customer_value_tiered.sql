@@ -18,8 +18,8 @@ facts as (
 ranked as (
 
     select
-        facts.*,
-        rank() over (order by facts.net_revenue desc) - 1 as customers_with_more_revenue,
+        *,
+        rank() over (order by net_revenue desc) - 1 as customers_with_more_revenue,
         count(*) over () as customers_count
 
     from facts
@@ -31,7 +31,7 @@ flagged as (
     select
         customer_id,
         has_purchased
-            and customers_with_more_revenue < {{ var('vip_top_share') }} * customers_count as is_vip,
+        and customers_with_more_revenue < {{ var('vip_top_share') }} * customers_count as is_vip,
         coalesce(discounted_orders_share >= {{ var('discount_hunter_min_share') }}, false)
             as is_discount_hunter,
         orders_count >= {{ var('frequent_buyer_min_orders') }} as is_frequent_buyer

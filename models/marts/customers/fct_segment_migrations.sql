@@ -13,7 +13,9 @@ scored as (
 
 at_end as (
 
-    select customer_id, rfm_segment
+    select
+        customer_id,
+        rfm_segment
     from scored
     where is_current
 
@@ -21,7 +23,9 @@ at_end as (
 
 at_start as (
 
-    select customer_id, rfm_segment
+    select
+        customer_id,
+        rfm_segment
     from scored
     where not is_current
 

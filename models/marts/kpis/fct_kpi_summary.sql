@@ -13,8 +13,8 @@ customers as (
 ranked as (
 
     select
-        customers.*,
-        row_number() over (order by net_revenue desc, customer_id) as revenue_rank,
+        *,
+        row_number() over (order by net_revenue desc, customer_id asc) as revenue_rank,
         count(*) over () as customers_count
 
     from customers

@@ -24,18 +24,19 @@ customers as (
 sequenced as (
 
     select
-        customer_days.customer_id,
-        customer_days.order_date,
-        customer_days.purchase_orders_count,
-        customer_days.net_amount,
-        customer_days.margin_amount,
+        customer_id,
+        order_date,
+        purchase_orders_count,
+        net_amount,
+        margin_amount,
         {{ dbt.date_trunc('month', 'customer_days.order_date') }} as month_start_date,
-        case when customer_days.purchase_orders_count > 0
-            then max(case when customer_days.purchase_orders_count > 0 then customer_days.order_date end) over (
-                partition by customer_days.customer_id
-                order by customer_days.order_date
-                rows between unbounded preceding and 1 preceding
-            )
+        case
+            when purchase_orders_count > 0
+                then max(case when purchase_orders_count > 0 then order_date end) over (
+                    partition by customer_id
+                    order by order_date
+                    rows between unbounded preceding and 1 preceding
+                )
         end as previous_purchase_date
 
     from customer_days
@@ -102,7 +103,7 @@ combined as (
 cumulative as (
 
     select
-        combined.*,
+        *,
         sum(net_revenue) over (
             partition by rfm_segment order by month_start_date rows between unbounded preceding and current row
         ) as cumulative_net_revenue,
@@ -128,8 +129,9 @@ final as (
         case when buyers_count > 0 then 1.0 * repeat_buyers_count / buyers_count end as repeat_rate,
         case when net_revenue <> 0 then 1.0 * repeat_net_revenue / net_revenue end as repeat_revenue_share,
         avg_days_between_purchases,
-        case when cumulative_customers_count > 0
-            then cumulative_net_revenue / cumulative_customers_count
+        case
+            when cumulative_customers_count > 0
+                then cumulative_net_revenue / cumulative_customers_count
         end as avg_ltv,
         margin_amount
 

@@ -49,7 +49,7 @@ classified as (
 
     {#- Events have no id: identical events (same customer, time, type and product) are one event. -#}
     select
-        with_rank.*,
+        *,
         case
             when validity_reason is not null then validity_reason
             when duplicate_rank > 1 then 'exact_duplicate'
@@ -57,7 +57,7 @@ classified as (
 
     from (
         select
-            validated.*,
+            *,
             row_number() over (
                 partition by validity_reason, customer_id, event_at, event_type, product_id
                 order by source_file, source_row_number
