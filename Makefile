@@ -38,6 +38,7 @@ run: demo-data build summary  ## set up, generate the demo, build it and print a
 
 lint: setup  ## ruff on the Python, sqlfluff on the models
 	$(BIN)/ruff check scripts tests
+	@mkdir -p $(dir $(DBT_DUCKDB_PATH))
 	$(BIN)/sqlfluff lint models --processes 2
 
 check-project: setup  ## project rules over the manifest (naming, layering, tests, docs, contracts)
