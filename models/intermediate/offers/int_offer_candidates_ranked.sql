@@ -1,0 +1,150 @@
+-- Every target-matched (customer, offer) pair with its final removal reason and its rank among
+-- the customer's eligible offers; rank 1 is the customer's offer for this run (is_chosen). The
+-- priority: the offer seeds/smartrfm_cells.csv names for the customer's targeting cell first, then
+-- the lowest catalog priority (value and status offers before capped bonuses, price discounts,
+-- win-back and clearance), then offer_id.
+-- The one guardrail that depends on the choice itself is applied here: buy-X-get-Y offers may cost
+-- at most the segment's buy_x_get_y_budget_amount. Customers whose first choice is one of them get
+-- it in order of net revenue (highest first) while the running cost stays within the budget; the
+-- others lose every buy-X-get-Y offer ('buy_x_get_y_budget') and take their next choice. Held-out
+-- customers are chosen like everyone else, so both groups get the same mix of offers.
+
+with
+
+candidates as (
+
+    select * from {{ ref('int_offer_candidates_guarded') }}
+
+),
+
+first_ranked as (
+
+    select
+        customer_id,
+        offer_id,
+        offer_segment,
+        is_buy_x_get_y,
+        expected_cost,
+        net_revenue,
+        segment_buy_x_get_y_budget_amount,
+        row_number() over (
+            partition by customer_id
+            order by case when is_cell_offer then 0 else 1 end, priority, offer_id
+        ) as first_rank
+
+    from candidates
+
+    where removal_reason is null
+
+),
+
+buy_x_get_y_firsts as (
+
+    select
+        customer_id,
+        segment_buy_x_get_y_budget_amount,
+        sum(expected_cost) over (
+            partition by offer_segment
+            order by net_revenue desc, customer_id asc
+            rows between unbounded preceding and current row
+        ) as running_cost
+
+    from first_ranked
+
+    where first_rank = 1 and is_buy_x_get_y
+
+),
+
+over_budget as (
+
+    select customer_id
+
+    from buy_x_get_y_firsts
+
+    where running_cost > segment_buy_x_get_y_budget_amount
+
+),
+
+budgeted as (
+
+    select
+        candidates.*,
+        coalesce(
+            candidates.removal_reason,
+            case when candidates.is_buy_x_get_y and over_budget.customer_id is not null then 'buy_x_get_y_budget' end
+        ) as final_removal_reason
+
+    from candidates
+
+    left join over_budget
+        on candidates.customer_id = over_budget.customer_id
+
+),
+
+ranked as (
+
+    select
+        *,
+        case
+            when final_removal_reason is null then row_number() over (
+                partition by customer_id
+                order by
+                    case when final_removal_reason is null then 0 else 1 end,
+                    case when is_cell_offer then 0 else 1 end,
+                    priority,
+                    offer_id
+            )
+        end as choice_rank
+
+    from budgeted
+
+),
+
+final as (
+
+    select
+        customer_id,
+        offer_id,
+        offer_segment,
+        smartrfm_group,
+        rfm_targeting_segment,
+        lifecycle_status,
+        value_tier,
+        orders_count,
+        net_revenue,
+        avg_order_value,
+        expected_value,
+        amount_to_vip,
+        favourite_category,
+        usual_purchase_weekday,
+        holdout_bucket,
+        is_holdout,
+        offer_name,
+        mechanic,
+        channel,
+        is_price_discount,
+        is_early_access,
+        is_cashback,
+        is_winback,
+        is_buy_x_get_y,
+        cost_model,
+        cost_value,
+        requires,
+        validity_days,
+        priority,
+        eligibility_rule,
+        is_cell_offer,
+        channel_consent,
+        personalised_field,
+        cashback_amount,
+        expected_cost,
+        final_removal_reason as removal_reason,
+        final_removal_reason is null as is_eligible,
+        choice_rank,
+        coalesce(choice_rank = 1, false) as is_chosen
+
+    from ranked
+
+)
+
+select * from final

@@ -1,0 +1,59 @@
+-- At most one offer per customer for this run: the eligible offer ranked first
+-- (int_offer_candidates_ranked). Held-out customers keep their row, with is_holdout, but are not
+-- sent the offer: no cashback, no cost. The values that personalise the message are filled only
+-- for the offer that uses them (var offer_personalised_fields).
+
+with
+
+chosen as (
+
+    select * from {{ ref('int_offer_candidates_ranked') }}
+    where is_chosen
+
+),
+
+final as (
+
+    select
+        customer_id,
+        {{ as_of_date() }} as as_of_date,
+        offer_id,
+        offer_name,
+        mechanic,
+        channel,
+        is_holdout,
+        holdout_bucket,
+        offer_segment,
+        smartrfm_group,
+        rfm_targeting_segment,
+        lifecycle_status,
+        value_tier,
+        eligibility_rule,
+        is_cell_offer,
+        priority,
+        is_price_discount,
+        is_cashback,
+        is_early_access,
+        is_winback,
+        is_buy_x_get_y,
+        cost_model,
+        case when cost_model = 'discount_pct' then cost_value end as discount_share,
+        case when not is_holdout then cashback_amount end as cashback_amount,
+        case when is_holdout then 0 else expected_cost end as expected_cost,
+        expected_cost as planned_cost_if_sent,
+        avg_order_value,
+        expected_value,
+        channel_consent,
+        case when personalised_field = 'favourite_category' then favourite_category end as favourite_category,
+        case when personalised_field = 'usual_purchase_weekday' then usual_purchase_weekday end
+            as usual_purchase_weekday,
+        case when personalised_field = 'amount_to_vip' then amount_to_vip end as amount_to_vip,
+        case when personalised_field = 'orders_count' then orders_count end as orders_count,
+        {{ as_of_date() }} as valid_from,
+        {{ dbt.dateadd('day', 'validity_days - 1', as_of_date()) }} as valid_to
+
+    from chosen
+
+)
+
+{{ select_contract_columns('final') }}

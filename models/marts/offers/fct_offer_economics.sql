@@ -1,0 +1,73 @@
+-- One row per offer segment (the SmartRFM targeting cell): what this run's offers are expected to
+-- cost, by cost model, against the segment's revenue base (net revenue over the last
+-- offer_revenue_base_days). Held-out customers cost nothing. Issued cashback and points are shown
+-- before and after breakage (offer_points_breakage_share never redeemed). The buy-X-get-Y cost is
+-- shown beside the budget it must stay within (offer_buy_x_get_y_max_revenue_share of the base).
+
+with
+
+segments as (
+
+    select * from {{ ref('int_offer_segments_summarised') }}
+
+),
+
+assignments as (
+
+    select * from {{ ref('fct_offer_assignments') }}
+
+),
+
+segment_costs as (
+
+    select
+        offer_segment,
+        sum(case when is_holdout then 0 else 1 end) as treated_customers_count,
+        sum(case when is_holdout then 1 else 0 end) as holdout_customers_count,
+        sum(expected_cost) as planned_cost,
+        coalesce(sum(cashback_amount), 0) as issued_cashback_amount,
+        sum(case when is_cashback then expected_cost else 0 end) as cashback_cost,
+        sum(case when is_price_discount then expected_cost else 0 end) as discount_cost,
+        sum(case when not is_cashback and not is_price_discount then expected_cost else 0 end) as fixed_cost,
+        sum(case when is_buy_x_get_y then expected_cost else 0 end) as buy_x_get_y_cost
+
+    from assignments
+
+    group by offer_segment
+
+),
+
+final as (
+
+    select
+        segments.offer_segment,
+        {{ as_of_date() }} as as_of_date,
+        segments.customers_count,
+        coalesce(segment_costs.treated_customers_count, 0) as treated_customers_count,
+        coalesce(segment_costs.holdout_customers_count, 0) as holdout_customers_count,
+        segments.customers_count
+        - coalesce(segment_costs.treated_customers_count, 0)
+        - coalesce(segment_costs.holdout_customers_count, 0) as no_offer_customers_count,
+        coalesce(segment_costs.planned_cost, 0) as planned_cost,
+        coalesce(segment_costs.issued_cashback_amount, 0) as issued_cashback_amount,
+        coalesce(segment_costs.issued_cashback_amount, 0)
+        * {{ var('offer_points_breakage_share') }} as expected_breakage_amount,
+        coalesce(segment_costs.cashback_cost, 0) as cashback_cost,
+        coalesce(segment_costs.discount_cost, 0) as discount_cost,
+        coalesce(segment_costs.fixed_cost, 0) as fixed_cost,
+        {{ var('offer_revenue_base_days') }} as revenue_base_days,
+        segments.revenue_base_amount,
+        coalesce(segment_costs.planned_cost, 0)
+        / nullif(segments.revenue_base_amount, 0) as planned_cost_share_of_revenue,
+        coalesce(segment_costs.buy_x_get_y_cost, 0) as buy_x_get_y_cost,
+        segments.buy_x_get_y_budget_amount,
+        segments.early_access_events_count
+
+    from segments
+
+    left join segment_costs
+        on segments.offer_segment = segment_costs.offer_segment
+
+)
+
+{{ select_contract_columns('final') }}
