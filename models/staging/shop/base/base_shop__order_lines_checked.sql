@@ -21,9 +21,9 @@ parsed as (
         nullif(trim(quantity), '') as quantity_text,
         nullif(trim(amount), '') as amount_text,
         nullif(trim(unit_price), '') as unit_price_text,
-        {{ safe_cast("nullif(trim(quantity), '')", dbt.type_numeric()) }} as quantity,
-        {{ safe_cast("nullif(trim(amount), '')", dbt.type_numeric()) }} as amount,
-        {{ safe_cast("nullif(trim(unit_price), '')", dbt.type_numeric()) }} as unit_price
+        {{ safe_cast("nullif(trim(quantity), '')", money_type()) }} as quantity,
+        {{ safe_cast("nullif(trim(amount), '')", money_type()) }} as amount,
+        {{ safe_cast("nullif(trim(unit_price), '')", money_type()) }} as unit_price
 
     from source
 

@@ -46,8 +46,8 @@ parsed as (
     select
         trimmed.*,
         {{ safe_cast('trimmed.ordered_at_text', dbt.type_timestamp()) }} as ordered_at,
-        {{ safe_cast('trimmed.amount_text', dbt.type_numeric()) }} as amount_original,
-        {{ safe_cast('trimmed.discount_amount_text', dbt.type_numeric()) }} as discount_amount_original,
+        {{ safe_cast('trimmed.amount_text', money_type()) }} as amount_original,
+        {{ safe_cast('trimmed.discount_amount_text', money_type()) }} as discount_amount_original,
         currencies.rate_to_reporting,
         statuses.is_purchase,
         statuses.is_cancelled,
@@ -108,9 +108,16 @@ final as (
         cast(ordered_at as date) as order_date,
         currency_code,
         amount_original,
-        cast(amount_original * rate_to_reporting as {{ dbt.type_numeric() }}) as amount,
-        cast(coalesce(discount_amount_original, 0) * rate_to_reporting as {{ dbt.type_numeric() }})
-            as discount_amount,
+        -- most rows are in the reporting currency: skip the multiplication there
+        case
+            when rate_to_reporting = 1 then amount_original
+            else cast(amount_original * rate_to_reporting as {{ money_type() }})
+        end as amount,
+        case
+            when discount_amount_original is null then cast(0 as {{ money_type() }})
+            when rate_to_reporting = 1 then discount_amount_original
+            else cast(discount_amount_original * rate_to_reporting as {{ money_type() }})
+        end as discount_amount,
         discount_amount_original is not null as has_discount_data,
         status,
         is_purchase,

@@ -20,7 +20,7 @@ parsed as (
         nullif(lower(trim(category)), '') as category,
         nullif(trim(product_name), '') as product_name,
         nullif(trim(unit_cost), '') as unit_cost_text,
-        {{ safe_cast("nullif(trim(unit_cost), '')", dbt.type_numeric()) }} as unit_cost
+        {{ safe_cast("nullif(trim(unit_cost), '')", money_type()) }} as unit_cost
 
     from source
 
