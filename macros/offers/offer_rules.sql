@@ -35,6 +35,21 @@
     {{ return(['amount_to_vip', 'favourite_category', 'usual_purchase_weekday', 'orders_count']) }}
 {%- endmacro %}
 
+{#- The customer value that personalises an offer's message, by offer id (var
+    offer_personalised_fields); null for offers without one. -#}
+{% macro offer_personalised_field(offer_id_expression) -%}
+    {%- set fields = var('offer_personalised_fields') -%}
+    {%- if fields | length == 0 -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- else -%}
+        case {{ offer_id_expression }}
+            {%- for offer_id, field in fields.items() %}
+            when '{{ offer_id }}' then '{{ field }}'
+            {%- endfor %}
+        end
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Stops the build with a clear message when an offers var is out of its allowed range. -#}
 {% macro validate_offer_vars() %}
     {%- set errors = [] -%}
@@ -56,7 +71,7 @@
     {%- endif -%}
     {%- for name in ['offer_cap_window_days', 'offer_max_personal_offers', 'offer_max_early_access_events',
                      'offer_max_cashback_offers', 'offer_revenue_base_days', 'offer_expected_value_horizon_days',
-                     'offer_measurement_window_days', 'offer_measurement_min_sends'] -%}
+                     'offer_measurement_window_days', 'offer_measurement_min_sends', 'offer_holdout_share_max_z'] -%}
         {%- set value = var(name) -%}
         {%- if value is not integer or value is boolean or value < 1 -%}
             {%- do errors.append(name ~ " must be an integer of at least 1, got " ~ value) -%}

@@ -8,7 +8,6 @@
 -- have none): the first choice when it survives the guardrails.
 
 {{ validate_offer_vars() }}
-{%- set personalised = var('offer_personalised_fields') %}
 
 with
 
@@ -101,15 +100,7 @@ personalised as (
 
     select
         *,
-        {%- if personalised | length > 0 %}
-        case offer_id
-            {%- for offer_id, field in personalised.items() %}
-            when '{{ offer_id }}' then '{{ field }}'
-            {%- endfor %}
-        end as personalised_field
-        {%- else %}
-        cast(null as {{ dbt.type_string() }}) as personalised_field
-        {%- endif %}
+        {{ offer_personalised_field('offer_id') }} as personalised_field
 
     from pairs
 

@@ -57,8 +57,10 @@ final as (
         coalesce(segment_costs.fixed_cost, 0) as fixed_cost,
         {{ var('offer_revenue_base_days') }} as revenue_base_days,
         segments.revenue_base_amount,
-        coalesce(segment_costs.planned_cost, 0)
-        / nullif(segments.revenue_base_amount, 0) as planned_cost_share_of_revenue,
+        case
+            when segments.revenue_base_amount > 0
+                then coalesce(segment_costs.planned_cost, 0) / segments.revenue_base_amount
+        end as planned_cost_share_of_revenue,
         coalesce(segment_costs.buy_x_get_y_cost, 0) as buy_x_get_y_cost,
         segments.buy_x_get_y_budget_amount,
         segments.early_access_events_count

@@ -66,12 +66,23 @@ grouped as (
 rates as (
 
     select
-        *,
+        offer_id,
+        send_segment,
+        -- sums over no rows (no sends at all) are null
+        coalesce(treated_sends_count, 0) as treated_sends_count,
+        coalesce(holdout_sends_count, 0) as holdout_sends_count,
+        coalesce(treated_converted_count, 0) as treated_converted_count,
+        coalesce(holdout_converted_count, 0) as holdout_converted_count,
+        treated_revenue_variance,
+        holdout_revenue_variance,
+        coalesce(open_window_sends_count, 0) as open_window_sends_count,
         1.0 * treated_converted_count / nullif(treated_sends_count, 0) as treated_conversion_rate,
         1.0 * holdout_converted_count / nullif(holdout_sends_count, 0) as holdout_conversion_rate,
         1.0 * treated_revenue / nullif(treated_sends_count, 0) as treated_revenue_per_send,
         1.0 * holdout_revenue / nullif(holdout_sends_count, 0) as holdout_revenue_per_send,
-        treated_sends_count >= {{ min_sends }} and holdout_sends_count >= {{ min_sends }} as is_measurable
+        coalesce(
+            treated_sends_count >= {{ min_sends }} and holdout_sends_count >= {{ min_sends }}, false
+        ) as is_measurable
 
     from grouped
 

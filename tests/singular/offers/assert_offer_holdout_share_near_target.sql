@@ -1,7 +1,10 @@
--- The control group's share of the customers chosen an offer is within
--- offer_holdout_share_tolerance (1 percentage point) of offer_holdout_share. The groups come from
--- a hash, not a draw per run, so the share is that of the hash over these customers; with a few
--- thousand customers it lands within a point of the target.
+-- The control group's share of the customers chosen an offer is near offer_holdout_share. Groups
+-- come from a hash of the customer id (stable across runs), not from a draw per run, so over n
+-- customers the share varies by chance with standard deviation sqrt(share × (1 - share) / n):
+-- 0.47 percentage points at 4,000 customers, 0.3 at 10,000. This test fails when the share is
+-- further off than offer_holdout_share_tolerance (1 point) and than offer_holdout_share_max_z
+-- standard deviations: more than chance, a broken hash or salt. Within a point is checked by
+-- assert_offer_holdout_share_within_tolerance, a warning.
 
 with
 
@@ -19,9 +22,25 @@ shares as (
 
     from assignments
 
+),
+
+bounded as (
+
+    select
+        customers_count,
+        holdout_share,
+        greatest(
+            {{ var('offer_holdout_share_tolerance') }},
+            {{ var('offer_holdout_share_max_z') }} * sqrt(
+                {{ var('offer_holdout_share') }} * (1 - {{ var('offer_holdout_share') }}) / customers_count
+            )
+        ) as allowed_deviation
+
+    from shares
+
+    where customers_count > 0
+
 )
 
-select * from shares
-where
-    customers_count > 0
-    and abs(holdout_share - {{ var('offer_holdout_share') }}) > {{ var('offer_holdout_share_tolerance') }}
+select * from bounded
+where abs(holdout_share - {{ var('offer_holdout_share') }}) > allowed_deviation
