@@ -1,10 +1,11 @@
 """scripts/export_offers.py on a small hand-made database: consent per channel, held-out customers,
-the columns each channel gets, both formats and the command line's exit codes. The end-to-end
-export on a built project is in test_offers_demo.py."""
+the columns each channel gets, both formats and the command line's exit codes (the end-to-end
+export on a built project is in test_offers_demo.py); and the check of the offers vars."""
 
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from dbt_project_runner import REPO
+from dbt_project_runner import REPO, dbt
 
 sys.path.insert(0, str(REPO / "scripts"))
 import export_offers
@@ -150,3 +151,22 @@ def test_cli_exit_codes(database: Path, tmp_path: Path) -> None:
     assert run_cli("--database", str(database)).returncode == 2  # --out missing
     assert run_cli("--database", str(database), "--out", "x", "--format", "xlsx").returncode == 2
     assert run_cli("--database", str(database), "--out", "x", "--channels", "fax").returncode == 2
+
+
+# --- the offers vars -----------------------------------------------------------------------------
+
+
+def test_out_of_range_offers_vars_stop_the_build(tmp_path: Path) -> None:
+    """The cashback share may not exceed its 10% ceiling (best-customers-without-discounts: 5-10% of
+    the average check), and the consent policy is allow or deny; compiling says which var is wrong."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "orders.csv").write_text("order_id,customer_id,ordered_at,amount\n", encoding="utf-8")
+    args = ["compile", "--select", "int_offer_candidates_guarded"]
+    ok = dbt(args, data, tmp_path / "ok.duckdb", tmp_path / "ok", check=False)
+    assert ok.returncode == 0, ok.stdout[-2000:]
+    bad = dbt([*args, "--vars", json.dumps({"offer_cashback_max_aov_share": 0.12, "offer_unknown_consent": "maybe"})],
+              data, tmp_path / "bad.duckdb", tmp_path / "bad", check=False)
+    assert bad.returncode != 0
+    assert "offer_cashback_max_aov_share must be in (0, 0.1]" in bad.stdout
+    assert "offer_unknown_consent must be 'allow' or 'deny'" in bad.stdout
