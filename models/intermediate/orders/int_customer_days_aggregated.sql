@@ -1,22 +1,71 @@
 -- The heavy order-level work, done once: one row per customer and day with what they bought and
 -- returned. Guest orders and cancelled orders are left out. Customer-level marts recompute from here.
+--
+-- Incremental: a run recomputes the (customer, day) pairs touched by rows (re)classified since the
+-- last run, old and new values alike (a correction can move an order to another day or customer).
+-- A pair left without orders comes out with orders_count = 0, so that delete+insert removes its old
+-- version; the post-hook then drops those rows.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['customer_id', 'order_date'],
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where orders_count = 0"
+) }}
 
 with
 
-orders as (
+{% if is_incremental() %}
+changed_days as (
 
-    select * from {{ ref('int_orders_measured') }}
+    select distinct
+        customer_id,
+        order_date
+
+    from {{ ref('base_shop__orders_checked') }}
+
+    where
+        customer_id is not null
+        and order_date is not null
+        and batch_loaded_at > (
+            select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ this }}
+        )
 
 ),
 
 customer_orders as (
 
-    select * from orders
+    select orders.*
+    from {{ ref('int_orders_measured') }} as orders
+    inner join changed_days
+        on
+            orders.customer_id = changed_days.customer_id
+            and orders.order_date = changed_days.order_date
+    where not orders.is_cancelled
+
+),
+{% else %}
+customer_orders as (
+
+    select * from {{ ref('int_orders_measured') }}
     where not is_guest and not is_cancelled
 
 ),
 
-customer_days as (
+changed_days as (
+
+    select distinct
+        customer_id,
+        order_date
+
+    from customer_orders
+
+),
+{% endif %}
+
+aggregated as (
 
     select
         customer_id,
@@ -40,6 +89,39 @@ customer_days as (
 
     group by customer_id, order_date
 
+),
+
+final as (
+
+    select
+        changed_days.customer_id,
+        changed_days.order_date,
+        coalesce(aggregated.purchase_orders_count, 0) as purchase_orders_count,
+        coalesce(aggregated.return_documents_count, 0) as return_documents_count,
+        aggregated.first_purchase_at,
+        aggregated.last_purchase_at,
+        aggregated.gross_amount,
+        aggregated.return_amount,
+        aggregated.net_amount,
+        aggregated.discount_amount,
+        aggregated.discounted_orders_count,
+        aggregated.discount_known_orders_count,
+        aggregated.cost_amount,
+        aggregated.margin_amount,
+        aggregated.costed_orders_count,
+        coalesce(aggregated.orders_count, 0) as orders_count,
+        (
+            select max(checked.batch_loaded_at)
+            from {{ ref('base_shop__orders_checked') }} as checked
+        ) as batch_loaded_at
+
+    from changed_days
+
+    left join aggregated
+        on
+            changed_days.customer_id = aggregated.customer_id
+            and changed_days.order_date = aggregated.order_date
+
 )
 
-select * from customer_days
+select * from final

@@ -1,18 +1,53 @@
 -- One row per staged order (guests included, cancelled ones flagged) with its purchase, return,
 -- discount and cost measures in the reporting currency. Cost comes from order lines × product unit
 -- costs (in the reporting currency) and is null when either input is missing.
+--
+-- Incremental: a run recomputes the orders whose rows were (re)classified since the last run
+-- (base_shop__orders_checked.batch_loaded_at after this table's latest). An order id without a
+-- staged row (quarantined, superseded or conflicting) comes out as a row without ordered_at, so
+-- that delete+insert removes any old version; the post-hook then drops those placeholder rows.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where ordered_at is null"
+) }}
 
 with
+
+changed_orders as (
+
+    -- every order id seen; on an incremental run only those (re)classified since the last run
+    select distinct order_id
+    from {{ ref('base_shop__orders_checked') }}
+    where
+        order_id is not null
+        {% if is_incremental() %}
+            and batch_loaded_at > (
+                select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+                from {{ this }}
+            )
+        {% endif %}
+
+),
 
 orders as (
 
     select * from {{ ref('stg_shop__orders') }}
+    {% if is_incremental() %}
+        where order_id in (select changed_orders.order_id from changed_orders)
+    {% endif %}
 
 ),
 
 order_lines as (
 
     select * from {{ ref('stg_shop__order_lines') }}
+    {% if is_incremental() %}
+        where order_id in (select changed_orders.order_id from changed_orders)
+    {% endif %}
 
 ),
 
@@ -74,7 +109,8 @@ measured as (
             when orders.is_cancelled or orders.is_fully_returned then 0
             -- known only when every line has a unit cost (unit costs are in the reporting currency)
             when line_costs.costed_lines_count = line_costs.lines_count then line_costs.cost_amount
-        end as cost_amount
+        end as cost_amount,
+        orders.batch_loaded_at
 
     from orders
 
@@ -86,11 +122,31 @@ measured as (
 final as (
 
     select
-        *,
-        gross_amount - return_amount as net_amount,
-        gross_amount - return_amount - cost_amount as margin_amount
+        changed_orders.order_id,
+        measured.customer_id,
+        measured.is_guest,
+        measured.ordered_at,
+        measured.order_date,
+        measured.status,
+        measured.channel,
+        measured.currency_code,
+        measured.is_cancelled,
+        measured.is_purchase_order,
+        measured.is_return_document,
+        measured.gross_amount,
+        measured.return_amount,
+        measured.discount_amount,
+        measured.is_discounted,
+        measured.has_discount_data,
+        measured.cost_amount,
+        measured.gross_amount - measured.return_amount as net_amount,
+        measured.gross_amount - measured.return_amount - measured.cost_amount as margin_amount,
+        measured.batch_loaded_at
 
-    from measured
+    from changed_orders
+
+    left join measured
+        on changed_orders.order_id = measured.order_id
 
 )
 

@@ -25,7 +25,8 @@ staged as (
         is_fully_returned,
         channel,
         source_file,
-        source_row_number
+        source_row_number,
+        batch_loaded_at
 
     from checked
 

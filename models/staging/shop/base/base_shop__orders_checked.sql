@@ -1,5 +1,13 @@
+{#- Incremental by input file: a run reads only files not loaded before, and re-classifies every
+    already-loaded row that shares an order id with the new rows (a correction in a later file
+    supersedes the earlier row; a duplicate of an earlier row is quarantined), plus rows held back
+    as "future" (they may have become valid). Every (re)classified row carries the run's
+    batch_loaded_at, which the order-level intermediates use as their watermark. -#}
 {{ config(
-    materialized='table',
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['source_file', 'source_row_number'],
+    on_schema_change='fail',
     post_hook={'sql': "{{ check_quarantine_share(this, 'orders') }}", 'transaction': false}
 ) }}
 
@@ -8,6 +16,9 @@ with
 source as (
 
     select * from {{ source('shop', 'orders') }}
+    {% if is_incremental() %}
+        where {{ unloaded_files_filter('orders', this) }}
+    {% endif %}
 
 ),
 
@@ -41,10 +52,19 @@ trimmed as (
 
 ),
 
-parsed as (
+parsed_new as (
 
     select
-        trimmed.*,
+        trimmed.source_file,
+        trimmed.source_row_number,
+        trimmed.order_id,
+        trimmed.customer_id,
+        trimmed.ordered_at_text,
+        trimmed.amount_text,
+        trimmed.currency_code,
+        trimmed.status,
+        trimmed.channel,
+        trimmed.discount_amount_text,
         {{ safe_cast('trimmed.ordered_at_text', dbt.type_timestamp()) }} as ordered_at,
         {{ safe_cast('trimmed.amount_text', money_type()) }} as amount_original,
         {{ safe_cast('trimmed.discount_amount_text', money_type()) }} as discount_amount_original,
@@ -62,6 +82,61 @@ parsed as (
         on trimmed.status = statuses.status
 
 ),
+
+{% if is_incremental() %}
+affected_orders as (
+
+    select order_id from parsed_new
+    where order_id is not null
+
+    union
+
+    select order_id from {{ this }}
+    where quarantine_reason = 'future_ordered_at' and order_id is not null
+
+),
+
+parsed_loaded as (
+
+    select
+        source_file,
+        source_row_number,
+        order_id,
+        customer_id,
+        ordered_at_text,
+        amount_text,
+        currency_code,
+        status,
+        channel,
+        discount_amount_text,
+        ordered_at,
+        amount_original,
+        discount_amount_original,
+        rate_to_reporting,
+        is_purchase,
+        is_cancelled,
+        is_fully_returned
+
+    from {{ this }}
+
+    where order_id in (select affected_orders.order_id from affected_orders)
+
+),
+
+parsed as (
+
+    select * from parsed_new
+    union all
+    select * from parsed_loaded
+
+),
+{% else %}
+parsed as (
+
+    select * from parsed_new
+
+),
+{% endif %}
 
 validated as (
 
@@ -107,12 +182,14 @@ final as (
         ordered_at,
         cast(ordered_at as date) as order_date,
         currency_code,
+        rate_to_reporting,
         amount_original,
         -- most rows are in the reporting currency: skip the multiplication there
         case
             when rate_to_reporting = 1 then amount_original
             else cast(amount_original * rate_to_reporting as {{ money_type() }})
         end as amount,
+        discount_amount_original,
         case
             when discount_amount_original is null then cast(0 as {{ money_type() }})
             when rate_to_reporting = 1 then discount_amount_original
@@ -129,7 +206,9 @@ final as (
         amount_text,
         discount_amount_text,
         source_file,
-        source_row_number
+        source_row_number,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+            as batch_loaded_at
 
     from classified
 
