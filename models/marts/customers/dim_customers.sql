@@ -48,6 +48,12 @@ profiles as (
 
 ),
 
+intent as (
+
+    select * from {{ ref('int_customer_intent_signals') }}
+
+),
+
 joined as (
 
     select
@@ -93,6 +99,12 @@ joined as (
         facts.margin_coverage_share,
         preferences.favourite_category,
         preferences.usual_purchase_weekday,
+        intent.product_views_count,
+        intent.add_to_cart_count,
+        intent.visits_count,
+        intent.has_abandoned_cart,
+        intent.has_repeat_visit,
+        intent.intent_category,
         profiles.signup_at,
         profiles.consent_email,
         profiles.consent_sms,
@@ -117,6 +129,9 @@ joined as (
 
     left join profiles
         on facts.customer_id = profiles.customer_id
+
+    left join intent
+        on facts.customer_id = intent.customer_id
 
 )
 
