@@ -1,0 +1,7 @@
+"""Benchmark of the Loyalty Segments project (scripts/benchmark.py).
+
+Modules: ``measure`` (wall time and peak RSS of a subprocess), ``floor`` (the hand-written DuckDB
+query the dbt figures are compared with), ``daily`` (one day of new orders and corrections),
+``compare`` (mart tables of two databases), ``runner`` (the sequence of steps per size and run),
+``report`` (medians, tables, docs/benchmarks.md and .json) and ``cli`` (the command line).
+"""

@@ -1,0 +1,85 @@
+"""Wall time and peak resident memory of one command and its process tree."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+GNU_TIME = Path("/usr/bin/time")
+_MAX_RSS = re.compile(r"Maximum resident set size \(kbytes\):\s*(\d+)")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One finished command: wall seconds, peak RSS in MB (None if unknown) and exit status."""
+
+    seconds: float
+    peak_rss_mb: float | None
+    returncode: int
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def parse_gnu_time(text: str) -> float | None:
+    """Peak RSS in MB from the report of ``/usr/bin/time -v``."""
+    match = _MAX_RSS.search(text)
+    return int(match.group(1)) / 1024 if match else None
+
+
+def run_measured(
+    command: Sequence[str],
+    *,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    gnu_time: Path | None = GNU_TIME,
+) -> Measurement:
+    """Run ``command`` with stdout and stderr to ``log_path``; time it and take its peak RSS.
+
+    The peak RSS is the kernel's ``ru_maxrss`` of the child, which covers every descendant it
+    waited for: the largest single process of the tree (dbt and the floor query each do their
+    work in one process). It is read with ``/usr/bin/time -v`` when that exists, otherwise from
+    ``os.wait4`` directly (the same number).
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    use_time = gnu_time is not None and gnu_time.is_file() and os.access(gnu_time, os.X_OK)
+    rss_path = log_path.with_name(log_path.name + ".time")
+    full = [str(gnu_time), "-v", "-o", str(rss_path), *command] if use_time else list(command)
+    with open(log_path, "wb") as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            full, stdout=log, stderr=subprocess.STDOUT, env=dict(env) if env else None, cwd=cwd
+        )
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        seconds = time.perf_counter() - started
+    returncode = os.waitstatus_to_exitcode(status)
+    proc.returncode = returncode  # reaped by wait4; keep Popen from waiting again
+    if use_time:
+        try:
+            peak = parse_gnu_time(rss_path.read_text(encoding="utf-8", errors="replace"))
+        finally:
+            rss_path.unlink(missing_ok=True)
+    else:
+        peak = usage.ru_maxrss / 1024
+    return Measurement(seconds=seconds, peak_rss_mb=peak, returncode=returncode)
+
+
+def log_tail(log_path: Path, lines: int = 25) -> str:
+    """The last lines of a command's log, for error messages."""
+    try:
+        text = log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])

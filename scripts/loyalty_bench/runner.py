@@ -1,0 +1,334 @@
+"""The benchmark's steps: generate data per size, then per run time the floor and the dbt builds.
+
+Per size the data is generated once (reused when the generator's ``--if-stale`` finds it up to
+date). Each run, on the same files:
+
+1. the floor query (``floor.py``), in a Python process of its own;
+2. ``dbt build --full-refresh`` into a fresh database (the full build, models and tests);
+3. ``dbt build -s +dim_customers --full-refresh`` on that database (the RFM subgraph);
+4. one day of new orders and corrections appended (``daily.py``), then ``dbt build`` on the same
+   database with as_of_date one day later (the incremental refresh);
+5. ``dbt build --full-refresh`` into a second database on the same files and date, and every
+   table of the ``marts`` schema compared between the two (``compare.py``).
+
+The appended file is removed after every run, so each run starts from the same data. Steps 4 and
+5 are left out with ``skip_incremental`` (the 100M-order run), step 3 with ``skip_rfm``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from . import compare, daily
+from .measure import Measurement, log_tail, run_measured
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO / "scripts"
+RFM_MART = "dim_customers"
+DEFAULT_END_DATE = date(2025, 12, 31)
+
+Say = Callable[[str], None]
+
+
+class StepFailed(Exception):
+    """A step exited non-zero; the message names the step and ends with its log's tail."""
+
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(f"{step}: {message}")
+        self.step = step
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a benchmark run depends on besides the sizes and the number of runs."""
+
+    project_dir: Path = REPO
+    dbt: Path = Path(sys.executable).parent / "dbt"
+    python: Path = Path(sys.executable)
+    data_root: Path = REPO / "data" / "bench"
+    work_root: Path = REPO / "data" / "bench" / "work"
+    memory_limit: str = "2GB"
+    end_date: date = DEFAULT_END_DATE
+    seed: int = 42
+    with_lines_events: bool = False
+    skip_rfm: bool = False
+    skip_incremental: bool = False
+    keep_work: bool = False
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """A generated input folder and what its _generator.json says about it."""
+
+    orders_requested: int
+    path: Path
+    end_date: date
+    order_rows: int
+    customers: int
+
+    @property
+    def as_of(self) -> date:
+        """The scoring date of the full builds: the day after the history ends."""
+        return self.end_date + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Step:
+    """The figures of one step. For the floor, ``seconds`` is the query's own time and
+    ``process_seconds`` includes starting Python; for dbt both are the command's wall time and
+    ``dbt_seconds`` is dbt's own elapsed time after parsing (run_results.json)."""
+
+    seconds: float
+    peak_rss_mb: float | None
+    process_seconds: float
+    dbt_seconds: float | None = None
+
+
+def load_average() -> float | None:
+    """The machine's 1-minute load average: other work running during a step inflates its time."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def size_label(orders: int) -> str:
+    """1000000 -> '1M', 20000 -> '20k', 1500 -> '1500'."""
+    for factor, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if orders >= factor and orders % (factor // 10) == 0:
+            value = orders / factor
+            return f"{value:g}{suffix}"
+    return str(orders)
+
+
+def data_dir_for(settings: Settings, orders: int) -> Path:
+    suffix = "-lines-events" if settings.with_lines_events else ""
+    return settings.data_root / f"orders-{orders}{suffix}"
+
+
+def generator_command(settings: Settings, orders: int) -> list[str]:
+    command = [
+        str(settings.python),
+        str(SCRIPTS / "generate_data.py"),
+        "--out", str(data_dir_for(settings, orders)),
+        "--orders", str(orders),
+        "--seed", str(settings.seed),
+        "--end-date", settings.end_date.isoformat(),
+        "--format", "parquet",
+        "--if-stale",
+        "--quiet",
+    ]
+    if not settings.with_lines_events:
+        command += ["--no-lines", "--no-events"]
+    return command
+
+
+def prepare_data(settings: Settings, orders: int, say: Say) -> DataSet:
+    """Generate (or reuse) the data set of one size and clear any appended day left behind."""
+    path = data_dir_for(settings, orders)
+    log = settings.work_root / f"generate-{orders}.log"
+    say(f"{size_label(orders)} orders: data in {path} (generated when missing or stale)")
+    result = run_measured(generator_command(settings, orders), log_path=log, cwd=settings.project_dir)
+    if not result.ok:
+        raise StepFailed("generate", f"generator exited {result.returncode}\n{log_tail(log)}")
+    daily.remove_appended(path)
+    manifest = json.loads((path / "_generator.json").read_text(encoding="utf-8"))
+    return DataSet(
+        orders_requested=orders,
+        path=path.resolve(),
+        end_date=date.fromisoformat(manifest["history"]["end_date"]),
+        order_rows=int(manifest["counts"]["order_rows"]),
+        customers=int(manifest["parameters"]["customers"]),
+    )
+
+
+def dbt_env(settings: Settings, data_dir: Path, database: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(settings.project_dir / "profiles"),
+        DBT_TARGET="duckdb",
+        DBT_DUCKDB_PATH=str(database.resolve()),
+        LOYALTY_DATA_DIR=str(data_dir.resolve()),
+        DBT_DUCKDB_MEMORY_LIMIT=settings.memory_limit,
+        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
+    )
+    return env
+
+
+def dbt_command(settings: Settings, args: list[str], as_of: date, step_dir: Path) -> list[str]:
+    return [
+        str(settings.dbt),
+        *args,
+        "--vars", json.dumps({"as_of_date": as_of.isoformat()}),
+        "--target-path", str(step_dir / "target"),
+        "--log-path", str(step_dir / "logs"),
+        "--no-use-colors",
+    ]
+
+
+def _dbt_elapsed(step_dir: Path) -> float | None:
+    try:
+        results = json.loads((step_dir / "target" / "run_results.json").read_text(encoding="utf-8"))
+        return float(results["elapsed_time"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def run_dbt(
+    settings: Settings,
+    step: str,
+    args: list[str],
+    data: DataSet,
+    database: Path,
+    as_of: date,
+    run_dir: Path,
+) -> Step:
+    """One dbt command, timed; each command parses the project afresh in its own target path."""
+    step_dir = run_dir / step
+    log = step_dir / "dbt-output.log"
+    measured: Measurement = run_measured(
+        dbt_command(settings, args, as_of, step_dir),
+        log_path=log,
+        env=dbt_env(settings, data.path, database),
+        cwd=settings.project_dir,
+    )
+    if not measured.ok:
+        raise StepFailed(step, f"dbt exited {measured.returncode}; log {log}\n{log_tail(log)}")
+    return Step(
+        seconds=measured.seconds,
+        peak_rss_mb=measured.peak_rss_mb,
+        process_seconds=measured.seconds,
+        dbt_seconds=_dbt_elapsed(step_dir),
+    )
+
+
+def run_floor(settings: Settings, data: DataSet, run_dir: Path) -> Step:
+    """The floor query in a Python process of its own, so that its RSS is measured like dbt's."""
+    step_dir = run_dir / "floor"
+    step_dir.mkdir(parents=True, exist_ok=True)
+    result_file = step_dir / "result.json"
+    log = step_dir / "floor-output.log"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SCRIPTS), env.get("PYTHONPATH")]))
+    command = [
+        str(settings.python), "-m", "loyalty_bench.floor",
+        "--data-dir", str(data.path),
+        "--database", str(step_dir / "floor.duckdb"),
+        "--as-of", data.as_of.isoformat(),
+        "--memory-limit", settings.memory_limit,
+        "--result", str(result_file),
+    ]
+    measured = run_measured(command, log_path=log, env=env, cwd=settings.project_dir)
+    if not measured.ok:
+        raise StepFailed("floor", f"exited {measured.returncode}; log {log}\n{log_tail(log)}")
+    query = json.loads(result_file.read_text(encoding="utf-8"))
+    return Step(
+        seconds=float(query["seconds"]),
+        peak_rss_mb=measured.peak_rss_mb,
+        process_seconds=measured.seconds,
+    )
+
+
+def _describe(name: str, step: Step) -> str:
+    rss = f", peak {step.peak_rss_mb:.0f} MB" if step.peak_rss_mb is not None else ""
+    return f"{name} {step.seconds:.1f} s{rss}"
+
+
+def run_once(settings: Settings, data: DataSet, run_dir: Path, say: Say) -> dict[str, Any]:
+    """One run of every step on ``data``; returns the figures (and the error, if a step failed)."""
+    run: dict[str, Any] = {"steps": {}, "marts_identical": None, "mart_differences": [],
+                           "appended": None, "error": None, "load_average": [load_average()]}
+    steps: dict[str, Any] = run["steps"]
+
+    def record(name: str, step: Step) -> None:
+        steps[name] = asdict(step)
+        say(f"  {_describe(name.replace('_', ' '), step)}")
+
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    database = run_dir / "incremental.duckdb"
+    rebuild = run_dir / "full_rebuild.duckdb"
+    next_day = data.as_of + timedelta(days=1)
+    try:
+        record("floor", run_floor(settings, data, run_dir))
+        record("full_build", run_dbt(settings, "full_build", ["build", "--full-refresh"], data,
+                                     database, data.as_of, run_dir))
+        if not settings.skip_rfm:
+            record("rfm_subgraph", run_dbt(
+                settings, "rfm_subgraph", ["build", "-s", f"+{RFM_MART}", "--full-refresh"],
+                data, database, data.as_of, run_dir))
+        if not settings.skip_incremental:
+            appended = daily.append_day(data.path, data.as_of, seed=settings.seed)
+            run["appended"] = {"file": str(appended.path), "day": appended.day.isoformat(),
+                               "new_orders": appended.new_orders,
+                               "corrections": appended.corrections}
+            record("incremental", run_dbt(settings, "incremental", ["build"], data, database,
+                                          next_day, run_dir))
+            record("full_rebuild", run_dbt(settings, "full_rebuild", ["build", "--full-refresh"],
+                                           data, rebuild, next_day, run_dir))
+            result = compare.compare_marts(database, rebuild, memory_limit=settings.memory_limit)
+            run["marts_identical"] = result.identical
+            run["mart_differences"] = result.differences()
+            run["mart_tables"] = len(result.tables)
+            say(f"  marts identical: {'yes' if result.identical else 'no'}"
+                + "".join(f"\n    {line}" for line in result.differences()))
+    except StepFailed as exc:
+        run["error"] = str(exc)
+        say(f"  FAILED {exc}")
+    finally:
+        daily.remove_appended(data.path)
+        run["load_average"].append(load_average())
+    if run["error"] is None and not settings.keep_work:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return run
+
+
+def run_size(settings: Settings, orders: int, runs: int, say: Say) -> dict[str, Any]:
+    """Every run of one size; stops at the first failed run (its error is kept)."""
+    entry: dict[str, Any] = {"orders_requested": orders, "runs": []}
+    try:
+        data = prepare_data(settings, orders, say)
+    except StepFailed as exc:
+        entry["error"] = str(exc)
+        say(f"FAILED {exc}")
+        return entry
+    entry.update(
+        order_rows=data.order_rows,
+        customers=data.customers,
+        data_dir=str(data.path),
+        end_date=data.end_date.isoformat(),
+        as_of_date=data.as_of.isoformat(),
+        skipped=[name for name, skip in (("rfm_subgraph", settings.skip_rfm),
+                                         ("incremental", settings.skip_incremental)) if skip],
+    )
+    for index in range(1, runs + 1):
+        say(f"{size_label(orders)} orders ({data.order_rows} rows, {data.customers} customers), "
+            f"run {index}/{runs}")
+        run = run_once(settings, data, settings.work_root / f"orders-{orders}" / f"run-{index}", say)
+        entry["runs"].append(run)
+        if run["error"]:
+            entry["error"] = run["error"]
+            break
+    return entry
+
+
+def project_revision(project_dir: Path) -> str:
+    """Commit of the dbt project, with '+changes' when tracked files differ from it."""
+    try:
+        head = subprocess.run(["git", "-C", str(project_dir), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(project_dir), "status", "--porcelain",
+                                "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}+changes" if dirty else head
