@@ -80,7 +80,7 @@ intent_category as (
     select
         customer_id,
         category,
-        row_number() over (partition by customer_id order by views_count desc, category) as category_rank
+        row_number() over (partition by customer_id order by views_count desc, category asc) as category_rank
 
     from category_views
 
@@ -128,9 +128,8 @@ final as (
         on counts.customer_id = repeat_visits.customer_id
 
     left join intent_category
-        on
-            counts.customer_id = intent_category.customer_id
-            and intent_category.category_rank = 1
+        on counts.customer_id = intent_category.customer_id
+        and intent_category.category_rank = 1
 
 )
 

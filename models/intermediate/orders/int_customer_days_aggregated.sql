@@ -111,16 +111,15 @@ final as (
         aggregated.costed_orders_count,
         coalesce(aggregated.orders_count, 0) as orders_count,
         (
-            select max(checked.batch_loaded_at)
-            from {{ ref('base_shop__orders_checked') }} as checked
+            select max(base_orders.batch_loaded_at)
+            from {{ ref('base_shop__orders_checked') }} as base_orders
         ) as batch_loaded_at
 
     from changed_days
 
     left join aggregated
-        on
-            changed_days.customer_id = aggregated.customer_id
-            and changed_days.order_date = aggregated.order_date
+        on changed_days.customer_id = aggregated.customer_id
+        and changed_days.order_date = aggregated.order_date
 
 )
 

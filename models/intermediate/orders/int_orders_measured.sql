@@ -22,14 +22,13 @@ changed_orders as (
     -- every order id seen; on an incremental run only those (re)classified since the last run
     select distinct order_id
     from {{ ref('base_shop__orders_checked') }}
-    where
-        order_id is not null
-        {% if is_incremental() %}
-            and batch_loaded_at > (
-                select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-                from {{ this }}
-            )
-        {% endif %}
+    where order_id is not null
+    {% if is_incremental() %}
+        and batch_loaded_at > (
+            select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ this }}
+        )
+    {% endif %}
 
 ),
 
