@@ -1,6 +1,6 @@
 -- One row per scored customer with what the offers stage needs to know about them, as of
 -- as_of_date: the targeting segment and cell, lifecycle, value tier, spend, preferences, consent
--- and holdout group (the same inputs as dim_customers, which the intermediate layer cannot read),
+-- and holdout group (from int_customers_profiled, the model dim_customers publishes),
 -- plus two values derived here:
 --   expected_value  net revenue per offer_expected_value_horizon_days of tenure (tenure floored at
 --                   the horizon): what the customer is worth over the horizon at their pace so far;
@@ -12,48 +12,10 @@
 
 with
 
-facts as (
+customers as (
 
-    select * from {{ ref('int_customer_facts_snapshotted') }}
-    where is_current and has_purchased
-
-),
-
-scored as (
-
-    select * from {{ ref('int_customer_rfm_scored') }}
-    where is_current
-
-),
-
-targeted as (
-
-    select * from {{ ref('int_customer_segments_targeted') }}
-
-),
-
-lifecycle as (
-
-    select * from {{ ref('int_customer_lifecycle_classified') }}
-    where is_current
-
-),
-
-value_tiers as (
-
-    select * from {{ ref('int_customer_value_tiered') }}
-
-),
-
-preferences as (
-
-    select * from {{ ref('int_customer_preferences') }}
-
-),
-
-profiles as (
-
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('int_customers_profiled') }}
+    where orders_count > 0
 
 ),
 
@@ -66,48 +28,30 @@ holdouts as (
 joined as (
 
     select
-        facts.customer_id,
-        coalesce(targeted.smartrfm_targeting_cell, 'unassigned') as offer_segment,
-        scored.smartrfm_cell,
-        scored.smartrfm_group,
-        targeted.rfm_targeting_segment,
-        lifecycle.lifecycle_status,
-        value_tiers.value_tier,
-        value_tiers.is_vip,
-        facts.orders_count,
-        facts.net_revenue,
-        facts.avg_order_value,
-        facts.tenure_days,
-        preferences.favourite_category,
-        preferences.usual_purchase_weekday,
-        profiles.consent_email,
-        profiles.consent_sms,
-        profiles.consent_push,
+        customers.customer_id,
+        coalesce(customers.smartrfm_targeting_cell, 'unassigned') as offer_segment,
+        customers.smartrfm_cell,
+        customers.smartrfm_group,
+        customers.rfm_targeting_segment,
+        customers.lifecycle_status,
+        customers.value_tier,
+        customers.is_vip,
+        customers.orders_count,
+        customers.net_revenue,
+        customers.avg_order_value,
+        customers.tenure_days,
+        customers.favourite_category,
+        customers.usual_purchase_weekday,
+        customers.consent_email,
+        customers.consent_sms,
+        customers.consent_push,
         holdouts.holdout_bucket,
         holdouts.is_holdout
 
-    from facts
-
-    inner join scored
-        on facts.customer_id = scored.customer_id
-
-    inner join lifecycle
-        on facts.customer_id = lifecycle.customer_id
-
-    inner join value_tiers
-        on facts.customer_id = value_tiers.customer_id
+    from customers
 
     inner join holdouts
-        on facts.customer_id = holdouts.customer_id
-
-    left join targeted
-        on facts.customer_id = targeted.customer_id
-
-    left join preferences
-        on facts.customer_id = preferences.customer_id
-
-    left join profiles
-        on facts.customer_id = profiles.customer_id
+        on customers.customer_id = holdouts.customer_id
 
 ),
 
