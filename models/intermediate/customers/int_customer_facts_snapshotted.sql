@@ -1,5 +1,6 @@
--- Customer facts as of each score date, from the customer-day aggregates up to that date only, so
--- that any past date can be rescored. One row per score date and customer who had any order by then.
+-- Customer facts as of as_of_date, from the customer-day aggregates up to that date only, so that
+-- any past date can be rescored. One row per customer who had any order by then. (The start of the
+-- migration window needs only the RFM inputs: int_customer_rfm_inputs_at_window_start.)
 
 with
 
@@ -12,6 +13,7 @@ customer_days as (
 score_dates as (
 
     select * from {{ ref('int_score_dates') }}
+    where is_current
 
 ),
 

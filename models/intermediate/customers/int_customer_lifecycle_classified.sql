@@ -1,4 +1,4 @@
--- Lifecycle status of each customer as of each score date, from the customer's own rhythm.
+-- Lifecycle status of each customer as of as_of_date, from the customer's own rhythm.
 -- Repeat buyers are judged against their typical interval between purchase days; one-time buyers,
 -- who have no rhythm yet, against global windows. First matching rule wins:
 --   returns_only  no purchase at all, only returns (history before the data starts)

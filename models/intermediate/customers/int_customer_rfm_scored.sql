@@ -15,7 +15,7 @@
 
 with
 
-facts as (
+current_inputs as (
 
     select
         score_date,
@@ -28,6 +28,30 @@ facts as (
     from {{ ref('int_customer_facts_snapshotted') }}
 
     where has_purchased
+
+),
+
+window_start_inputs as (
+
+    select
+        score_date,
+        is_current,
+        customer_id,
+        recency_days,
+        orders_count,
+        net_revenue
+
+    from {{ ref('int_customer_rfm_inputs_at_window_start') }}
+
+    where has_purchased
+
+),
+
+facts as (
+
+    select * from current_inputs
+    union all
+    select * from window_start_inputs
 
 ),
 

@@ -43,60 +43,84 @@ sequenced as (
 
 ),
 
-segmented as (
+customer_months as (
 
+    -- one row per customer and month: the additive pieces of every KPI
     select
-        sequenced.*,
-        customers.rfm_segment,
-        customers.first_purchase_date
+        customer_id,
+        cast(month_start_date as date) as month_start_date,
+        max(case when purchase_orders_count > 0 then 1 else 0 end) as is_buyer,
+        max(case when previous_purchase_date is not null then 1 else 0 end) as is_repeat_buyer,
+        sum(purchase_orders_count) as orders_count,
+        sum(net_amount) as net_revenue,
+        sum(case when previous_purchase_date is not null then net_amount else 0 end) as repeat_net_revenue,
+        sum({{ dbt.datediff('previous_purchase_date', 'order_date', 'day') }}) as days_between_purchases,
+        count(previous_purchase_date) as repeat_purchase_days_count,
+        sum(margin_amount) as margin_amount
 
     from sequenced
 
-    inner join customers
-        on sequenced.customer_id = customers.customer_id
-
-    where customers.rfm_segment is not null
+    group by customer_id, cast(month_start_date as date)
 
 ),
 
-with_total as (
+by_segment as (
 
-    -- every day once under its segment and once under 'All customers'
-    select * from segmented
-    union all
+    -- a customer has one segment (as of as_of_date), so counts of customers add up across segments
     select
-        customer_id,
-        order_date,
-        purchase_orders_count,
-        net_amount,
-        margin_amount,
+        customer_months.month_start_date,
+        customers.rfm_segment,
+        sum(customer_months.is_buyer) as buyers_count,
+        sum(customer_months.is_repeat_buyer) as repeat_buyers_count,
+        sum(case
+            when {{ dbt.date_trunc('month', 'customers.first_purchase_date') }} = customer_months.month_start_date
+                then 1
+            else 0
+        end) as new_customers_count,
+        sum(customer_months.orders_count) as orders_count,
+        sum(customer_months.net_revenue) as net_revenue,
+        sum(customer_months.repeat_net_revenue) as repeat_net_revenue,
+        sum(customer_months.days_between_purchases) as days_between_purchases,
+        sum(customer_months.repeat_purchase_days_count) as repeat_purchase_days_count,
+        sum(customer_months.margin_amount) as margin_amount
+
+    from customer_months
+
+    inner join customers
+        on customer_months.customer_id = customers.customer_id
+
+    where customers.rfm_segment is not null
+
+    group by customer_months.month_start_date, customers.rfm_segment
+
+),
+
+all_customers as (
+
+    select
         month_start_date,
-        previous_purchase_date,
         'All customers' as rfm_segment,
-        first_purchase_date
-    from segmented
+        sum(buyers_count) as buyers_count,
+        sum(repeat_buyers_count) as repeat_buyers_count,
+        sum(new_customers_count) as new_customers_count,
+        sum(orders_count) as orders_count,
+        sum(net_revenue) as net_revenue,
+        sum(repeat_net_revenue) as repeat_net_revenue,
+        sum(days_between_purchases) as days_between_purchases,
+        sum(repeat_purchase_days_count) as repeat_purchase_days_count,
+        sum(margin_amount) as margin_amount
+
+    from by_segment
+
+    group by month_start_date
 
 ),
 
 combined as (
 
-    select
-        cast(month_start_date as date) as month_start_date,
-        rfm_segment,
-        count(distinct case when purchase_orders_count > 0 then customer_id end) as buyers_count,
-        count(distinct case when previous_purchase_date is not null then customer_id end) as repeat_buyers_count,
-        sum(purchase_orders_count) as orders_count,
-        sum(net_amount) as net_revenue,
-        sum(case when previous_purchase_date is not null then net_amount else 0 end) as repeat_net_revenue,
-        avg({{ dbt.datediff('previous_purchase_date', 'order_date', 'day') }}) as avg_days_between_purchases,
-        sum(margin_amount) as margin_amount,
-        count(distinct case
-            when {{ dbt.date_trunc('month', 'first_purchase_date') }} = month_start_date then customer_id
-        end) as new_customers_count
-
-    from with_total
-
-    group by month_start_date, rfm_segment
+    select * from by_segment
+    union all
+    select * from all_customers
 
 ),
 
@@ -128,7 +152,7 @@ final as (
         repeat_net_revenue,
         case when buyers_count > 0 then 1.0 * repeat_buyers_count / buyers_count end as repeat_rate,
         case when net_revenue <> 0 then 1.0 * repeat_net_revenue / net_revenue end as repeat_revenue_share,
-        avg_days_between_purchases,
+        1.0 * days_between_purchases / nullif(repeat_purchase_days_count, 0) as avg_days_between_purchases,
         case
             when cumulative_customers_count > 0
                 then cumulative_net_revenue / cumulative_customers_count
