@@ -64,7 +64,7 @@ final as (
         1.0 * summary.repeat_customers_count / nullif(summary.customers_count, 0) as repeat_customer_rate,
         summary.orders_count,
         summary.net_revenue,
-        cast({{ var('pareto_top_share') }} as {{ dbt.type_float() }}) as pareto_top_share,
+        {{ var('pareto_top_share') }} as pareto_top_share,
         summary.top_customers_net_revenue / nullif(summary.net_revenue, 0) as top_customers_revenue_share,
         repeat_revenue.repeat_net_revenue / nullif(repeat_revenue.net_revenue, 0) as repeat_revenue_share,
         summary.avg_days_between_orders,
