@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -48,7 +49,8 @@ the table shows medians over the runs with each figure's ratio to the floor."""
 EPILOG = """\
 exit codes: 0 done, 1 a step failed (generator, floor or dbt; the report is still written with
 what was measured), 2 bad arguments, 3 the marts after the incremental refresh differ from a full
-rebuild, 130 interrupted.
+rebuild, 130 interrupted (Ctrl-C or SIGTERM: the running command is stopped, the appended
+day removed and nothing written).
 
 Results of sizes not measured in this invocation are kept from the existing JSON file, so the
 100M-order run can be added to an earlier 1M/10M report (--fresh discards them).
@@ -219,6 +221,11 @@ def run_benchmark(
     return measured
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    """SIGTERM ends a run like Ctrl-C: the running command is stopped, the appended day removed."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -236,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stamp = datetime.now().strftime("%H:%M:%S")
             print(f"[{stamp}] {message}", file=sys.stderr, flush=True)
 
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         measured = run_benchmark(args.sizes, args.runs, settings, command=command_line(arguments),
                                  revision=args.project_revision, say=say)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -55,13 +56,17 @@ def run_measured(
     with open(log_path, "wb") as log:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            full, stdout=log, stderr=subprocess.STDOUT, env=dict(env) if env else None, cwd=cwd
+            full,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env else None,
+            cwd=cwd,
+            start_new_session=True,  # its own process group, so that it can be stopped whole
         )
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
-            proc.kill()
-            proc.wait()
+            stop_group(proc)
             raise
         seconds = time.perf_counter() - started
     returncode = os.waitstatus_to_exitcode(status)
@@ -74,6 +79,20 @@ def run_measured(
     else:
         peak = usage.ru_maxrss / 1024
     return Measurement(seconds=seconds, peak_rss_mb=peak, returncode=returncode)
+
+
+def stop_group(proc: subprocess.Popen[bytes], grace_seconds: float = 20.0) -> None:
+    """Stop a command started by ``run_measured`` and everything it started (SIGTERM, then KILL)."""
+    for sig, wait in ((signal.SIGTERM, grace_seconds), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def log_tail(log_path: Path, lines: int = 25) -> str:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -176,6 +178,48 @@ def test_failed_step_exits_one_and_keeps_the_log(tmp_path: Path, data_root: Path
     assert entry["error"].startswith("full_build: dbt exited 2")
     assert "Compilation Error in model x" in entry["error"]
     assert "floor" in entry["runs"][0]["steps"]
+
+
+SLEEPING_DBT = """\
+#!/bin/sh
+# Stands in for dbt: full-refresh builds succeed at once, the incremental refresh hangs.
+case " $* " in
+  *" --full-refresh "*) exit 0 ;;
+esac
+echo $$ > "{pid_file}"
+exec sleep 120
+"""
+
+
+def test_sigterm_stops_dbt_and_removes_the_appended_day(tmp_path: Path, data_root: Path) -> None:
+    pid_file = tmp_path / "dbt.pid"
+    stub = tmp_path / "sleeping-dbt"
+    stub.write_text(SLEEPING_DBT.format(pid_file=pid_file))
+    stub.chmod(0o755)
+    daily_dir = data_root / f"orders-{SMOKE_ORDERS}" / "orders" / "daily"
+    bench = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "--sizes", str(SMOKE_ORDERS), "--runs", "1",
+         "--data-root", str(data_root), "--work-dir", str(tmp_path / "work"),
+         "--end-date", END.isoformat(), "--output", str(tmp_path / "bench.md"), "--quiet",
+         "--dbt", str(stub)],
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() and time.monotonic() < deadline and bench.poll() is None:
+            time.sleep(0.1)
+        assert pid_file.exists(), "the incremental step never started"
+        assert daily_dir.exists()
+        bench.send_signal(signal.SIGTERM)
+        assert bench.wait(timeout=30) == cli.EXIT_INTERRUPTED
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+    pid = int(pid_file.read_text())
+    status = Path(f"/proc/{pid}/status")
+    assert not status.exists() or "\tZ" in status.read_text(), "dbt still running"
+    assert not daily_dir.exists()
+    assert not (tmp_path / "bench.md").exists()
 
 
 # --- units ----------------------------------------------------------------------------------
