@@ -160,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "Python)")
     parser.add_argument("--keep-work", action="store_true",
                         help="keep every run's databases and logs")
+    parser.add_argument("--render-only", action="store_true",
+                        help="measure nothing: rewrite --output from the results in --json")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return parser
 
@@ -230,13 +232,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(arguments)
+    output: Path = args.output
+    json_path: Path = args.json or output.with_suffix(".json")
+    if args.render_only:
+        saved = report.load_results(json_path)
+        if not saved or "sizes" not in saved:
+            print(f"error: no benchmark results in {json_path}", file=sys.stderr)
+            return EXIT_STEP_FAILED
+        report.write_documents(saved, output, json_path)
+        print(report.console_table(saved["sizes"]))
+        print(f"\nwritten: {output} (from {json_path})")
+        return EXIT_OK
     settings = settings_from_args(args)
     if not settings.dbt.is_file():
         parser.error(f"no dbt executable at {settings.dbt} (run `make setup` or pass --dbt)")
     if not (settings.project_dir / "dbt_project.yml").is_file():
         parser.error(f"no dbt_project.yml in {settings.project_dir}")
-    output: Path = args.output
-    json_path: Path = args.json or output.with_suffix(".json")
 
     def say(message: str) -> None:
         if not args.quiet:

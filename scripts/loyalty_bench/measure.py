@@ -95,7 +95,7 @@ def stop_group(proc: subprocess.Popen[bytes], grace_seconds: float = 20.0) -> No
             continue
 
 
-def log_tail(log_path: Path, lines: int = 25) -> str:
+def log_tail(log_path: Path, lines: int = 60) -> str:
     """The last lines of a command's log, for error messages."""
     try:
         text = log_path.read_text(encoding="utf-8", errors="replace")

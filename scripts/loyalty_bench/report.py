@@ -7,6 +7,7 @@ import json
 import math
 import os
 import platform
+import re
 import statistics
 from collections.abc import Iterable
 from importlib import metadata
@@ -49,6 +50,33 @@ TARGET_INCREMENTAL_SHARE = 0.10
 TARGET_PEAK_MB = 2048.0
 TARGET_SCALING_X = 10.0
 MISSING = "–"
+
+
+_FAILED_MODEL = re.compile(r"(?:Error|Failure) in (?:model|test|seed) (\w+)|compiled code at \S*/(\w+)\.sql")
+_ERROR_MESSAGE = re.compile(r"^\s*([A-Za-z][\w ]*Error: .+?)\s*$", re.MULTILINE)
+
+
+def error_summary(error: str) -> str:
+    """One line from a step's error and log tail: the step, the first error message, the models.
+
+    'full_build: Out of Memory Error: ... (in int_customer_preferences, ...)'.
+    """
+    lines = error.splitlines()
+    if not lines:
+        return ""
+    step = lines[0].split(":", 1)[0]
+    message = _ERROR_MESSAGE.search(error)
+    models = list(dict.fromkeys(a or b for a, b in _FAILED_MODEL.findall(error)))
+    text = f"{step}: {message.group(1)}" if message else lines[0]
+    return text + (f" (in {', '.join(models)})" if models else "")
+
+
+def _failed_step(run: dict[str, Any]) -> str:
+    failed = run.get("failed_step")
+    if not failed:
+        return ""
+    return (f"{STEP_TITLES.get(failed['step'], failed['step'])} failed after "
+            f"{fmt_seconds(failed.get('seconds'))} s, peak {fmt_mb(failed.get('peak_rss_mb'))} MB")
 
 
 # --- machine --------------------------------------------------------------------------------
@@ -266,7 +294,9 @@ def target_rows(results: dict[str, dict[str, Any]]) -> list[list[str]]:
                       f"{fmt_mb(_rss(spill, 'full_build'))} MB with memory_limit "
                       f"{spill.get('memory_limit', '?')}")
     elif spill is not None and spill.get("error"):
-        spill_text = "failed: " + spill["error"].splitlines()[0]
+        failed = next((_failed_step(run) for run in spill.get("runs", []) if run.get("error")), "")
+        spill_text = (f"{failed}: " if failed else "failed: ") + error_summary(spill["error"])
+        spill_text += f" (memory_limit {spill.get('memory_limit', '?')})"
     add(f"{size_label(SPILL_SIZE)} orders build to the end within the memory limit",
         spill_full, spill_text, None if spill is None else spill_full is not None)
     return rows
@@ -285,7 +315,8 @@ def run_rows(entry: dict[str, Any]) -> list[list[str]]:
         load = run.get("load_average")
         cells.append(MISSING if not load else " / ".join(
             MISSING if v is None else f"{v:.1f}" for v in load))
-        cells.append(run["error"].splitlines()[0] if run.get("error") else "")
+        cells.append(" ".join(filter(None, [_failed_step(run), error_summary(run["error"])]))
+                     if run.get("error") else "")
         rows.append(cells)
     return rows
 
@@ -358,7 +389,7 @@ def render_markdown(document: dict[str, Any]) -> str:
             f"{entry.get('memory_limit', '?')}, data {entry.get('data_variant', '?')}, "
             f"`{entry.get('command', '?')}`"
             + (f"; skipped: {', '.join(STEP_TITLES[s] for s in skipped)}" if skipped else "")
-            + (f"; **failed**: {entry['error'].splitlines()[0]}" if entry.get("error") else "")
+            + (f"; **failed**: {error_summary(entry['error'])}" if entry.get("error") else "")
         )
     out += [
         "",

@@ -42,9 +42,10 @@ Say = Callable[[str], None]
 class StepFailed(Exception):
     """A step exited non-zero; the message names the step and ends with its log's tail."""
 
-    def __init__(self, step: str, message: str) -> None:
+    def __init__(self, step: str, message: str, measured: Measurement | None = None) -> None:
         super().__init__(f"{step}: {message}")
         self.step = step
+        self.measured = measured
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,8 @@ def run_dbt(
         cwd=settings.project_dir,
     )
     if not measured.ok:
-        raise StepFailed(step, f"dbt exited {measured.returncode}; log {log}\n{log_tail(log)}")
+        raise StepFailed(step, f"dbt exited {measured.returncode}; log {log}\n{log_tail(log)}",
+                         measured)
     return Step(
         seconds=measured.seconds,
         peak_rss_mb=measured.peak_rss_mb,
@@ -229,7 +231,8 @@ def run_floor(settings: Settings, data: DataSet, run_dir: Path) -> Step:
     ]
     measured = run_measured(command, log_path=log, env=env, cwd=settings.project_dir)
     if not measured.ok:
-        raise StepFailed("floor", f"exited {measured.returncode}; log {log}\n{log_tail(log)}")
+        raise StepFailed("floor", f"exited {measured.returncode}; log {log}\n{log_tail(log)}",
+                         measured)
     query = json.loads(result_file.read_text(encoding="utf-8"))
     return Step(
         seconds=float(query["seconds"]),
@@ -283,6 +286,9 @@ def run_once(settings: Settings, data: DataSet, run_dir: Path, say: Say) -> dict
                 + "".join(f"\n    {line}" for line in result.differences()))
     except StepFailed as exc:
         run["error"] = str(exc)
+        if exc.measured is not None:
+            run["failed_step"] = {"step": exc.step, "seconds": exc.measured.seconds,
+                                  "peak_rss_mb": exc.measured.peak_rss_mb}
         say(f"  FAILED {exc}")
     finally:
         daily.remove_appended(data.path)

@@ -343,6 +343,40 @@ def test_size_arguments() -> None:
     assert exit_info.value.code == cli.EXIT_USAGE
 
 
+OOM_LOG = """full_build: dbt exited 1; log /tmp/x/dbt-output.log
+09:42:25    compiled code at /tmp/x/target/compiled/p/models/int/int_customer_preferences.sql
+09:42:25  Failure in model int_customer_days_aggregated (models/int_customer_days_aggregated.sql)
+09:42:25    Runtime Error in model int_customer_days_aggregated (models/int_customer_days_aggregated.sql)
+  Out of Memory Error: could not allocate block of size 256.0 KiB (1.8 GiB/1.8 GiB used)
+09:42:25  Done. PASS=159 WARN=0 ERROR=2 SKIP=170 NO-OP=0 TOTAL=331"""
+
+
+def test_error_summary_names_the_step_message_and_models() -> None:
+    assert report.error_summary(OOM_LOG) == (
+        "full_build: Out of Memory Error: could not allocate block of size 256.0 KiB "
+        "(1.8 GiB/1.8 GiB used) (in int_customer_preferences, int_customer_days_aggregated)"
+    )
+    assert report.error_summary("floor: exited 1; log f\nno details") == "floor: exited 1; log f"
+
+
+def test_render_only_rewrites_the_markdown_from_the_json(tmp_path: Path) -> None:
+    entry = {"orders_requested": 100_000_000, "order_rows": 99_847_998, "customers": 10_000_000,
+             "memory_limit": "2GB", "error": OOM_LOG,
+             "runs": [{"steps": {"floor": {"seconds": 107.0, "peak_rss_mb": 2079.0}},
+                       "error": OOM_LOG, "load_average": [2.0, 2.1],
+                       "failed_step": {"step": "full_build", "seconds": 1317.0,
+                                       "peak_rss_mb": 2600.0}}]}
+    entry["summary"] = report.summarise(entry)
+    document = {"written_at": "2026-01-01 00:00 UTC", "command": "scripts/benchmark.py",
+                "machine": report.machine_info("2GB"), "sizes": {"100000000": entry}}
+    (tmp_path / "b.json").write_text(json.dumps(document))
+    assert cli.main(["--render-only", "--output", str(tmp_path / "b.md")]) == cli.EXIT_OK
+    markdown = (tmp_path / "b.md").read_text()
+    assert ("| 100M orders build to the end within the memory limit | full build failed after "
+            "1317 s, peak 2,600 MB: full_build: Out of Memory Error") in markdown
+    assert cli.main(["--render-only", "--output", str(tmp_path / "none.md")]) == cli.EXIT_STEP_FAILED
+
+
 def test_results_of_other_sizes_are_kept() -> None:
     previous = {"sizes": {"1000000": {"orders_requested": 1_000_000, "note": "old"},
                           "10000000": {"orders_requested": 10_000_000, "note": "old"}}}
