@@ -4,10 +4,42 @@
     - a key that arrives again in a later file was corrected there: earlier rows are
       `superseded_by_later_file` (files are ordered by name, as daily exports are);
     - a key that appears more than once with different content in its latest file is a
-      `conflicting_duplicate`: no copy is staged, since nothing says which one is right. -#}
+      `conflicting_duplicate`: no copy is staged, since nothing says which one is right.
+
+    Almost every key arrives once, and such a row can be none of these: only the rows of repeated
+    (or null) keys go through the window functions, the rest through a plain group by and join.
+    Every window partitions by the key columns (content_columns must include them), so the two
+    paths never split a partition and the result is the same as windows over all rows. -#}
 {% macro classify_duplicates(relation, key_columns, content_columns) %}
+    {%- for key in key_columns if key not in content_columns -%}
+        {{ exceptions.raise_compiler_error(
+            'classify_duplicates: content_columns must include the key column ' ~ key) }}
+    {%- endfor -%}
     {%- set keys = key_columns | join(', ') -%}
     {%- set is_candidate = 'with_rank.validity_reason is null and with_rank.duplicate_rank = 1' -%}
+    {%- set key_match -%}
+        {%- for key in key_columns %}
+            {% if not loop.first %}and {% endif %}checked.{{ key }} = single_keys.{{ key }}
+        {%- endfor %}
+    {%- endset %}
+    with keyed as (
+
+        select
+            checked.*,
+            single_keys.is_single_key
+        from {{ relation }} as checked
+        left join (
+            select
+                {{ keys }},
+                true as is_single_key
+            from {{ relation }}
+            group by {{ keys }}
+            having count(*) = 1
+        ) as single_keys
+            on {{ key_match }}
+
+    )
+
     select
         ranked.*,
         case
@@ -17,20 +49,34 @@
             when ranked.distinct_copies_in_file > 1 then 'conflicting_duplicate'
         end as quarantine_reason
     from (
+        -- rows of a key that occurs once
+        select
+            keyed.*,
+            cast(1 as {{ dbt.type_bigint() }}) as duplicate_rank,
+            case when keyed.validity_reason is null then keyed.source_file end as latest_file,
+            cast(case when keyed.validity_reason is null then 1 else 0 end as {{ dbt.type_bigint() }})
+                as distinct_copies_in_file
+        from keyed
+        where keyed.is_single_key
+
+        union all
+
+        -- rows of a repeated or null key
         select
             with_rank.*,
             max(case when {{ is_candidate }} then with_rank.source_file end)
                 over (partition by {{ keys }}) as latest_file,
-            sum(case when {{ is_candidate }} then 1 else 0 end)
+            count(case when {{ is_candidate }} then 1 end)
                 over (partition by {{ keys }}, with_rank.source_file) as distinct_copies_in_file
         from (
             select
-                checked.*,
+                keyed.*,
                 row_number() over (
-                    partition by checked.validity_reason, {{ content_columns | join(', ') }}
-                    order by checked.source_file, checked.source_row_number
+                    partition by keyed.validity_reason, {{ content_columns | join(', ') }}
+                    order by keyed.source_file, keyed.source_row_number
                 ) as duplicate_rank
-            from {{ relation }} as checked
+            from keyed
+            where keyed.is_single_key is null
         ) as with_rank
     ) as ranked
 {% endmacro %}

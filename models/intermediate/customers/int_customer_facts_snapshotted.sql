@@ -41,19 +41,19 @@ totals as (
         max(last_purchase_at) as last_order_at,
         min(case when purchase_orders_count > 0 then order_date end) as first_purchase_date,
         max(case when purchase_orders_count > 0 then order_date end) as last_purchase_date,
-        sum(purchase_orders_count) as orders_count,
-        sum(case when purchase_orders_count > 0 then 1 else 0 end) as purchase_days_count,
-        sum(return_documents_count) as returns_count,
-        sum(gross_amount) as gross_revenue,
-        sum(return_amount) as returns_amount,
-        sum(net_amount) as net_revenue,
-        sum(discount_amount) as discount_amount,
-        sum(discounted_orders_count) as discounted_orders_count,
-        sum(discount_known_orders_count) as discount_known_orders_count,
-        sum(cost_amount) as cost_amount,
-        sum(margin_amount) as margin_amount,
-        sum(costed_orders_count) as costed_orders_count,
-        sum(orders_count) as documents_count
+        {{ sum_count('purchase_orders_count') }} as orders_count,
+        count(case when purchase_orders_count > 0 then 1 end) as purchase_days_count,
+        {{ sum_count('return_documents_count') }} as returns_count,
+        {{ sum_money('gross_amount') }} as gross_revenue,
+        {{ sum_money('return_amount') }} as returns_amount,
+        {{ sum_money('net_amount') }} as net_revenue,
+        {{ sum_money('discount_amount') }} as discount_amount,
+        {{ sum_count('discounted_orders_count') }} as discounted_orders_count,
+        {{ sum_count('discount_known_orders_count') }} as discount_known_orders_count,
+        {{ sum_money('cost_amount') }} as cost_amount,
+        {{ sum_money('margin_amount') }} as margin_amount,
+        {{ sum_count('costed_orders_count') }} as costed_orders_count,
+        {{ sum_count('orders_count') }} as documents_count
 
     from days_in_scope
 
@@ -74,20 +74,20 @@ rhythm as (
                 and days_in_scope.order_date < totals.last_purchase_date
                 then days_in_scope.order_date
         end) as previous_purchase_date,
-        sum(case
+        cast(sum(case
             when
                 days_in_scope.order_date
                 > {{ dbt.dateadd('day', -1 * var('lifecycle_check_window_days'), 'totals.last_purchase_date') }}
                 then days_in_scope.gross_amount
             else 0
-        end) as recent_gross_amount,
-        sum(case
+        end) as {{ money_type() }}) as recent_gross_amount,
+        cast(sum(case
             when
                 days_in_scope.order_date
                 > {{ dbt.dateadd('day', -1 * var('lifecycle_check_window_days'), 'totals.last_purchase_date') }}
                 then days_in_scope.purchase_orders_count
             else 0
-        end) as recent_orders_count
+        end) as {{ dbt.type_bigint() }}) as recent_orders_count
 
     from totals
 

@@ -28,7 +28,14 @@ purchases as (
 
     from {{ ref('int_customer_days_aggregated') }}
 
-    where purchase_orders_count > 0 and order_date <= {{ as_of_date() }}
+    where
+        purchase_orders_count > 0
+        and order_date <= {{ as_of_date() }}
+        -- only customers with a cart in the window need it
+        and customer_id in (
+            select cart_events.customer_id from events as cart_events
+            where cart_events.event_type = 'add_to_cart'
+        )
 
     group by customer_id
 
@@ -92,9 +99,9 @@ counts as (
 
     select
         customer_id,
-        sum(case when event_type = 'product_view' then 1 else 0 end) as product_views_count,
-        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_cart_count,
-        sum(case when event_type = 'visit' then 1 else 0 end) as visits_count,
+        count(case when event_type = 'product_view' then 1 end) as product_views_count,
+        count(case when event_type = 'add_to_cart' then 1 end) as add_to_cart_count,
+        count(case when event_type = 'visit' then 1 end) as visits_count,
         max(case when event_type = 'add_to_cart' then event_date end) as last_add_to_cart_date
 
     from events

@@ -28,7 +28,7 @@ category_spend as (
     select
         orders.customer_id,
         products.category,
-        sum(order_lines.amount) as spend_amount
+        {{ sum_money('order_lines.amount') }} as spend_amount
 
     from orders
 
@@ -55,14 +55,21 @@ favourite_category as (
 
 ),
 
+purchase_days as (
+
+    select * from {{ ref('int_customer_days_aggregated') }}
+    where purchase_orders_count > 0 and order_date <= {{ as_of_date() }}
+
+),
+
 weekday_counts as (
 
     select
         customer_id,
         {{ iso_day_of_week('order_date') }} as iso_weekday,
-        count(distinct order_date) as purchase_days_count
+        count(*) as purchase_days_count
 
-    from orders
+    from purchase_days
 
     group by customer_id, {{ iso_day_of_week('order_date') }}
 
@@ -70,14 +77,15 @@ weekday_counts as (
 
 usual_weekday as (
 
+    -- the most frequent weekday, the earliest on a tie, as one plain aggregate (no window, so
+    -- that it spills to disk like any group by): the key orders by count, then by the earlier day
     select
         customer_id,
-        iso_weekday as usual_purchase_weekday,
-        row_number()
-            over (partition by customer_id order by purchase_days_count desc, iso_weekday asc)
-            as preference_rank
+        7 - mod(max(purchase_days_count * 8 + (7 - iso_weekday)), 8) as usual_purchase_weekday
 
     from weekday_counts
+
+    group by customer_id
 
 ),
 
@@ -93,8 +101,6 @@ final as (
     left join favourite_category
         on usual_weekday.customer_id = favourite_category.customer_id
         and favourite_category.preference_rank = 1
-
-    where usual_weekday.preference_rank = 1
 
 )
 

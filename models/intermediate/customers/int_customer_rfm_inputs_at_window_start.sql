@@ -24,8 +24,8 @@ totals as (
         customer_days.customer_id,
         max(case when customer_days.purchase_orders_count > 0 then customer_days.order_date end)
             as last_purchase_date,
-        sum(customer_days.purchase_orders_count) as orders_count,
-        sum(customer_days.net_amount) as net_revenue
+        {{ sum_count('customer_days.purchase_orders_count') }} as orders_count,
+        {{ sum_money('customer_days.net_amount') }} as net_revenue
 
     from customer_days
 

@@ -47,7 +47,7 @@ send_counts as (
     select
         customer_id,
         count(*) as personal_offers_in_window_count,
-        sum(case when is_cashback then 1 else 0 end) as cashback_offers_in_window_count
+        count(case when is_cashback then 1 end) as cashback_offers_in_window_count
 
     from sends
 

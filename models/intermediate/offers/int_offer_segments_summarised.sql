@@ -38,7 +38,7 @@ customer_revenue as (
 
     select
         customer_id,
-        sum(net_amount) as net_amount
+        {{ sum_money('net_amount') }} as net_amount
 
     from customer_days
 
@@ -51,7 +51,7 @@ segment_revenue as (
     select
         customers.offer_segment,
         count(*) as customers_count,
-        coalesce(sum(customer_revenue.net_amount), 0) as revenue_base_amount
+        coalesce({{ sum_money('customer_revenue.net_amount') }}, 0) as revenue_base_amount
 
     from customers
 

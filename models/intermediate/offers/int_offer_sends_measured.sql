@@ -45,7 +45,7 @@ window_orders as (
     select
         sends.send_id,
         count(orders.order_id) as window_orders_count,
-        coalesce(sum(orders.amount), 0) as window_revenue
+        coalesce({{ sum_money('orders.amount') }}, 0) as window_revenue
 
     from sends
 
@@ -64,7 +64,7 @@ purchases_before as (
         sends.send_id,
         sends.sent_date,
         max(customer_days.order_date) as last_purchase_date,
-        sum(customer_days.purchase_orders_count) as purchase_orders_count
+        {{ sum_count('customer_days.purchase_orders_count') }} as purchase_orders_count
 
     from sends
 

@@ -53,16 +53,6 @@ customer_orders as (
     where not is_guest and not is_cancelled
 
 ),
-
-changed_days as (
-
-    select distinct
-        customer_id,
-        order_date
-
-    from customer_orders
-
-),
 {% endif %}
 
 aggregated as (
@@ -70,18 +60,20 @@ aggregated as (
     select
         customer_id,
         order_date,
-        sum(case when is_purchase_order then 1 else 0 end) as purchase_orders_count,
-        sum(case when is_return_document then 1 else 0 end) as return_documents_count,
+        {{ sum_count('case when is_purchase_order then 1 else 0 end') }} as purchase_orders_count,
+        {{ sum_count('case when is_return_document then 1 else 0 end') }} as return_documents_count,
         min(case when is_purchase_order then ordered_at end) as first_purchase_at,
         max(case when is_purchase_order then ordered_at end) as last_purchase_at,
-        sum(gross_amount) as gross_amount,
-        sum(return_amount) as return_amount,
-        sum(net_amount) as net_amount,
-        sum(discount_amount) as discount_amount,
-        sum(case when is_purchase_order and is_discounted then 1 else 0 end) as discounted_orders_count,
-        sum(case when is_purchase_order and has_discount_data then 1 else 0 end) as discount_known_orders_count,
-        sum(cost_amount) as cost_amount,
-        sum(margin_amount) as margin_amount,
+        {{ sum_money('gross_amount') }} as gross_amount,
+        {{ sum_money('return_amount') }} as return_amount,
+        {{ sum_money('net_amount') }} as net_amount,
+        {{ sum_money('discount_amount') }} as discount_amount,
+        {{ sum_count('case when is_purchase_order and is_discounted then 1 else 0 end') }}
+            as discounted_orders_count,
+        {{ sum_count('case when is_purchase_order and has_discount_data then 1 else 0 end') }}
+            as discount_known_orders_count,
+        {{ sum_money('cost_amount') }} as cost_amount,
+        {{ sum_money('margin_amount') }} as margin_amount,
         count(cost_amount) as costed_orders_count,
         count(*) as orders_count
 
@@ -91,11 +83,19 @@ aggregated as (
 
 ),
 
+loaded as (
+
+    select max(batch_loaded_at) as batch_loaded_at
+    from {{ ref('base_shop__orders_checked') }}
+
+),
+
+{% set pairs = 'changed_days' if is_incremental() else 'aggregated' -%}
 final as (
 
     select
-        changed_days.customer_id,
-        changed_days.order_date,
+        {{ pairs }}.customer_id,
+        {{ pairs }}.order_date,
         coalesce(aggregated.purchase_orders_count, 0) as purchase_orders_count,
         coalesce(aggregated.return_documents_count, 0) as return_documents_count,
         aggregated.first_purchase_at,
@@ -110,16 +110,19 @@ final as (
         aggregated.margin_amount,
         aggregated.costed_orders_count,
         coalesce(aggregated.orders_count, 0) as orders_count,
-        (
-            select max(base_orders.batch_loaded_at)
-            from {{ ref('base_shop__orders_checked') }} as base_orders
-        ) as batch_loaded_at
+        loaded.batch_loaded_at
 
-    from changed_days
+    -- on an incremental run a changed pair without orders keeps a row (orders_count = 0), so that
+    -- delete+insert removes its old version
+    from {{ pairs }}
 
+    {% if is_incremental() -%}
     left join aggregated
         on changed_days.customer_id = aggregated.customer_id
         and changed_days.order_date = aggregated.order_date
+    {%- endif %}
+
+    cross join loaded
 
 )
 

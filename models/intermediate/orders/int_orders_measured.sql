@@ -7,6 +7,8 @@
 -- staged row (quarantined, superseded or conflicting) comes out as a row without ordered_at, so
 -- that delete+insert removes any old version; the post-hook then drops those placeholder rows.
 
+-- depends_on: {{ ref('base_shop__orders_checked') }}
+
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -17,20 +19,21 @@
 
 with
 
+{% if is_incremental() %}
 changed_orders as (
 
-    -- every order id seen; on an incremental run only those (re)classified since the last run
+    -- the order ids (re)classified since the last run
     select distinct order_id
     from {{ ref('base_shop__orders_checked') }}
-    where order_id is not null
-    {% if is_incremental() %}
+    where
+        order_id is not null
         and batch_loaded_at > (
             select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
             from {{ this }}
         )
-    {% endif %}
 
 ),
+{% endif %}
 
 orders as (
 
@@ -60,7 +63,7 @@ line_costs as (
 
     select
         order_lines.order_id,
-        sum(order_lines.quantity * products.unit_cost) as cost_amount,
+        {{ sum_money('order_lines.quantity * products.unit_cost') }} as cost_amount,
         count(*) as lines_count,
         count(products.unit_cost) as costed_lines_count
 
@@ -118,10 +121,12 @@ measured as (
 
 ),
 
+{% set pairs = 'changed_orders' if is_incremental() else 'measured' -%}
 final as (
 
+    -- noqa: disable=RF03
     select
-        changed_orders.order_id,
+        {{ pairs }}.order_id,
         measured.customer_id,
         measured.is_guest,
         measured.ordered_at,
@@ -142,10 +147,15 @@ final as (
         measured.gross_amount - measured.return_amount - measured.cost_amount as margin_amount,
         measured.batch_loaded_at
 
-    from changed_orders
+    -- on an incremental run an order id without a staged row keeps a row (ordered_at null), so
+    -- that delete+insert removes its old version
+    from {{ pairs }}
 
+    {% if is_incremental() -%}
     left join measured
         on changed_orders.order_id = measured.order_id
+    {%- endif %}
+    -- noqa: enable=RF03
 
 )
 

@@ -51,12 +51,14 @@ customer_months as (
         cast(month_start_date as date) as month_start_date,
         max(case when purchase_orders_count > 0 then 1 else 0 end) as is_buyer,
         max(case when previous_purchase_date is not null then 1 else 0 end) as is_repeat_buyer,
-        sum(purchase_orders_count) as orders_count,
-        sum(net_amount) as net_revenue,
-        sum(case when previous_purchase_date is not null then net_amount else 0 end) as repeat_net_revenue,
-        sum({{ dbt.datediff('previous_purchase_date', 'order_date', 'day') }}) as days_between_purchases,
+        {{ sum_count('purchase_orders_count') }} as orders_count,
+        {{ sum_money('net_amount') }} as net_revenue,
+        {{ sum_money('case when previous_purchase_date is not null then net_amount else 0 end') }}
+            as repeat_net_revenue,
+        cast(sum({{ dbt.datediff('previous_purchase_date', 'order_date', 'day') }}) as {{ dbt.type_bigint() }})
+            as days_between_purchases,
         count(previous_purchase_date) as repeat_purchase_days_count,
-        sum(margin_amount) as margin_amount
+        {{ sum_money('margin_amount') }} as margin_amount
 
     from sequenced
 
@@ -70,19 +72,18 @@ by_segment as (
     select
         customer_months.month_start_date,
         customers.rfm_segment,
-        sum(customer_months.is_buyer) as buyers_count,
-        sum(customer_months.is_repeat_buyer) as repeat_buyers_count,
-        sum(case
+        {{ sum_count('customer_months.is_buyer') }} as buyers_count,
+        {{ sum_count('customer_months.is_repeat_buyer') }} as repeat_buyers_count,
+        count(case
             when {{ dbt.date_trunc('month', 'customers.first_purchase_date') }} = customer_months.month_start_date
                 then 1
-            else 0
         end) as new_customers_count,
-        sum(customer_months.orders_count) as orders_count,
-        sum(customer_months.net_revenue) as net_revenue,
-        sum(customer_months.repeat_net_revenue) as repeat_net_revenue,
-        sum(customer_months.days_between_purchases) as days_between_purchases,
-        sum(customer_months.repeat_purchase_days_count) as repeat_purchase_days_count,
-        sum(customer_months.margin_amount) as margin_amount
+        {{ sum_count('customer_months.orders_count') }} as orders_count,
+        {{ sum_money('customer_months.net_revenue') }} as net_revenue,
+        {{ sum_money('customer_months.repeat_net_revenue') }} as repeat_net_revenue,
+        {{ sum_count('customer_months.days_between_purchases') }} as days_between_purchases,
+        {{ sum_count('customer_months.repeat_purchase_days_count') }} as repeat_purchase_days_count,
+        {{ sum_money('customer_months.margin_amount') }} as margin_amount
 
     from customer_months
 
