@@ -58,7 +58,7 @@ Results of sizes not measured in this invocation are kept from the existing JSON
 examples:
   %(prog)s --sizes 1000000 --runs 3
   %(prog)s --sizes 1M,10M --runs 3
-  %(prog)s --sizes 100M --runs 1 --skip-incremental --skip-rfm --memory-limit 2GB
+  %(prog)s --sizes 100M --runs 1 --skip-incremental --skip-rfm --memory-limit 1400MB
   %(prog)s --sizes 20000 --runs 1 --output /tmp/bench.md   # a quick smoke run"""
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "are a tenth of orders (default: 1000000)")
     parser.add_argument("--runs", type=_positive_int, default=3,
                         help="runs per size; the table shows medians (default: %(default)s)")
-    parser.add_argument("--memory-limit", type=_memory, default="2GB", metavar="SIZE",
+    parser.add_argument("--memory-limit", type=_memory, default="1400MB", metavar="SIZE",
                         help="DuckDB memory_limit for dbt (DBT_DUCKDB_MEMORY_LIMIT) and the floor "
                         "query; larger inputs spill to disk (default: %(default)s)")
     parser.add_argument("--data-root", type=Path, default=REPO / "data" / "bench", metavar="DIR",

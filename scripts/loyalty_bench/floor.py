@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True, help="input folder (orders/)")
     parser.add_argument("--database", type=Path, required=True, help="DuckDB file to write")
     parser.add_argument("--as-of", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
-    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit")
+    parser.add_argument("--memory-limit", default="1400MB", help="DuckDB memory_limit")
     parser.add_argument("--result", type=Path, required=True, help="JSON file for the figures")
     args = parser.parse_args(argv)
     try:
