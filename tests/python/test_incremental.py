@@ -1,13 +1,15 @@
 """A nightly refresh reads only new files, and its marts are identical to a full rebuild: new
 orders, late orders, corrections of old orders (the same order id in a later file), duplicates of
-loaded rows and conflicts inside the new file."""
+loaded rows, conflicts inside the new file, and order lines arriving after their order."""
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -53,12 +55,29 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
                     "--customers", "1500", "--seed", "11", "--quiet", "--no-events"], check=True)
     end = date.fromisoformat(json.loads((data / "_generator.json").read_text())["history"]["end_date"])
     first, second = end + timedelta(days=1), end + timedelta(days=2)
-    incremental_db = work / "incremental.duckdb"
-    build(data, incremental_db, work, first.isoformat())
-
+    # order lines as a folder, so that a later file can add lines
+    (data / "order_lines").mkdir()
+    (data / "order_lines.parquet").rename(data / "order_lines" / "history.parquet")
     loaded = pq.read_table(sorted((data / "orders").glob("*.parquet"))[3]).to_pylist()
     old = [row for row in loaded if row["order_id"] and row["customer_id"] and row["amount"]
            and row["amount"].replace(".", "").isdigit() and (row["status"] or "") in ("", "completed")][:4]
+    # events: a product view and a visit now, the same two again and a cart in the next file
+    events_header = "customer_id,event_at,event_type,product_id\n"
+    seen = [f"{old[0]['customer_id']},{(end - timedelta(days=2)).isoformat()} 10:00:00,product_view,P0001\n",
+            f"{old[0]['customer_id']},{(end - timedelta(days=2)).isoformat()} 11:00:00,visit,\n"]
+    (data / "events").mkdir()
+    # enough other events that two duplicates stay under max_quarantine_share
+    others = [f"{old[1]['customer_id']},{(end - timedelta(days=3)).isoformat()} 09:{minute:02d}:00,visit,\n"
+              for minute in range(50)]
+    (data / "events" / "archive.csv").write_text(events_header + "".join(seen + others))
+    incremental_db = work / "incremental.duckdb"
+    build(data, incremental_db, work, first.isoformat())
+    [(late_order, late_cost)] = query(incremental_db, """
+        select order_id, cost_amount from intermediate.int_orders_measured
+        where cost_amount is not null and is_purchase_order and not is_guest
+        order by order_id limit 1
+    """)
+
     day = end.isoformat()
     header = "order_id,customer_id,ordered_at,amount,currency,status,channel,discount_amount\n"
     lines = [f"N{i},{old[0]['customer_id']},{day} 1{i}:00:00,{20 + i}.00,GBP,completed,web,\n" for i in range(3)]
@@ -75,12 +94,26 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     daily = data / "orders" / "daily" / f"{day}.csv"
     daily.parent.mkdir()
     daily.write_text(header + "".join(lines))
+    # lines of a new order, and a late line of an order loaded in the first build (its cost grows)
+    product = next(row for row in csv.DictReader((data / "products.csv").open()) if row["unit_cost"])
+    late_lines = data / "order_lines" / "daily" / f"{day}.csv"
+    late_lines.parent.mkdir()
+    late_lines.write_text(
+        "order_id,product_id,quantity,unit_price,amount\n"
+        f"N0,{product['product_id']},1,20.00,20.00\n"
+        f"{late_order},{product['product_id']},2,5.00,10.00\n"
+    )
+
+    (data / "events" / "daily").mkdir()
+    (data / "events" / "daily" / f"{day}.csv").write_text(
+        events_header + "".join(seen) + f"{old[0]['customer_id']},{day} 12:00:00,add_to_cart,P0001\n")
 
     result = build(data, incremental_db, work, second.isoformat())
     full_db = work / "full.duckdb"
     build(data, full_db, work / "full", second.isoformat())
     return {"incremental": incremental_db, "full": full_db, "old": old, "work": work, "data": data,
-            "second": second, "log": result.stdout}
+            "second": second, "day": day, "log": result.stdout, "late_order": late_order, "late_cost": late_cost,
+            "unit_cost": Decimal(product["unit_cost"])}
 
 
 def test_marts_identical_to_a_full_rebuild(refreshed: dict) -> None:
@@ -124,6 +157,46 @@ def test_corrections_and_conflicts_applied(refreshed: dict) -> None:
     [(customer,)] = query(refreshed["incremental"],
                           f"select customer_id from staging.stg_shop__orders where order_id = '{old[1]['order_id']}'")
     assert customer == old[2]["customer_id"]
+
+
+def test_events_in_a_later_file_are_checked_against_loaded_ones(refreshed: dict) -> None:
+    """Events repeated in a later file are duplicates of the loaded ones (a visit has no product);
+    the new cart is staged; the table equals a full rebuild's."""
+    daily = f"events/daily/{refreshed['day']}.csv"
+    rows = query(refreshed["incremental"], """
+        select source_file, event_type, quarantine_reason from staging.base_shop__events_checked
+        where source_file like 'events/daily/%' or source_row_number <= 2
+        order by source_file, source_row_number
+    """)
+    assert rows == [
+        ("events/archive.csv", "product_view", None),
+        ("events/archive.csv", "visit", None),
+        (daily, "product_view", "exact_duplicate"),
+        (daily, "visit", "exact_duplicate"),
+        (daily, "add_to_cart", None),
+    ]
+    every_row = "select * exclude (batch_loaded_at) from staging.base_shop__events_checked order by all"
+    assert query(refreshed["incremental"], every_row) == query(refreshed["full"], every_row)
+
+
+def test_late_lines_update_a_loaded_order(refreshed: dict) -> None:
+    """A line file after the order's own file adds to its cost on the next refresh, and the
+    customer's day carries the new cost, as on a full rebuild."""
+    order = refreshed["late_order"]
+    expected = refreshed["late_cost"] + 2 * refreshed["unit_cost"]
+    for database in (refreshed["incremental"], refreshed["full"]):
+        [(cost,)] = query(database, f"select cost_amount from intermediate.int_orders_measured "
+                                    f"where order_id = '{order}'")
+        assert cost == expected
+    day_costs = f"""
+        select days.cost_amount from intermediate.int_customer_days_aggregated as days
+        inner join intermediate.int_orders_measured as orders
+            on days.customer_id = orders.customer_id and days.order_date = orders.order_date
+        where orders.order_id = '{order}'"""
+    assert query(refreshed["incremental"], day_costs) == query(refreshed["full"], day_costs)
+    [(new_order_cost,)] = query(refreshed["incremental"],
+                                "select cost_amount from intermediate.int_orders_measured where order_id = 'N0'")
+    assert new_order_cost == refreshed["unit_cost"]
 
 
 def test_full_refresh_flag_gives_the_same_marts(refreshed: dict) -> None:

@@ -2,9 +2,12 @@
 -- returned. Guest orders and cancelled orders are left out. Customer-level marts recompute from here.
 --
 -- Incremental: a run recomputes the (customer, day) pairs touched by rows (re)classified since the
--- last run, old and new values alike (a correction can move an order to another day or customer).
--- A pair left without orders comes out with orders_count = 0, so that delete+insert removes its old
--- version; the post-hook then drops those rows.
+-- last run, old and new values alike (a correction can move an order to another day or customer),
+-- and by orders measured again (new lines change an order's cost). A pair left without orders
+-- comes out with orders_count = 0, so that delete+insert removes its old version; the post-hook
+-- then drops those rows.
+
+-- depends_on: {{ ref('base_shop__orders_checked') }}
 
 {{ config(
     materialized='incremental',
@@ -19,7 +22,10 @@ with
 {% if is_incremental() %}
 changed_days as (
 
-    select distinct
+    -- the days of rows (re)classified since the last run, with their old and new values (a
+    -- correction can move an order to another day or customer), and the days of orders measured
+    -- again since then (an order that got new lines has a new cost)
+    select
         customer_id,
         order_date
 
@@ -28,6 +34,21 @@ changed_days as (
     where
         customer_id is not null
         and order_date is not null
+        and batch_loaded_at > (
+            select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ this }}
+        )
+
+    union
+
+    select
+        customer_id,
+        order_date
+
+    from {{ ref('int_orders_measured') }}
+
+    where
+        customer_id is not null
         and batch_loaded_at > (
             select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
             from {{ this }}
@@ -83,16 +104,10 @@ aggregated as (
 
 ),
 
-loaded as (
-
-    select max(batch_loaded_at) as batch_loaded_at
-    from {{ ref('base_shop__orders_checked') }}
-
-),
-
 {% set pairs = 'changed_days' if is_incremental() else 'aggregated' -%}
 final as (
 
+    -- noqa: disable=RF03
     select
         {{ pairs }}.customer_id,
         {{ pairs }}.order_date,
@@ -110,7 +125,7 @@ final as (
         aggregated.margin_amount,
         aggregated.costed_orders_count,
         coalesce(aggregated.orders_count, 0) as orders_count,
-        loaded.batch_loaded_at
+        {{ batch_loaded_at() }} as batch_loaded_at
 
     -- on an incremental run a changed pair without orders keeps a row (orders_count = 0), so that
     -- delete+insert removes its old version
@@ -121,8 +136,7 @@ final as (
         on changed_days.customer_id = aggregated.customer_id
         and changed_days.order_date = aggregated.order_date
     {%- endif %}
-
-    cross join loaded
+    -- noqa: enable=RF03
 
 )
 

@@ -2,12 +2,14 @@
 -- discount and cost measures in the reporting currency. Cost comes from order lines × product unit
 -- costs (in the reporting currency) and is null when either input is missing.
 --
--- Incremental: a run recomputes the orders whose rows were (re)classified since the last run
--- (base_shop__orders_checked.batch_loaded_at after this table's latest). An order id without a
+-- Incremental: a run recomputes the orders whose rows were (re)classified since the last run, and
+-- the orders that got new lines (batch_loaded_at of base_shop__orders_checked or
+-- base_shop__order_lines_checked after this table's latest). An order id without a
 -- staged row (quarantined, superseded or conflicting) comes out as a row without ordered_at, so
 -- that delete+insert removes any old version; the post-hook then drops those placeholder rows.
 
 -- depends_on: {{ ref('base_shop__orders_checked') }}
+-- depends_on: {{ ref('base_shop__order_lines_checked') }}
 
 {{ config(
     materialized='incremental',
@@ -22,9 +24,20 @@ with
 {% if is_incremental() %}
 changed_orders as (
 
-    -- the order ids (re)classified since the last run
-    select distinct order_id
+    -- the order ids (re)classified since the last run, and those that got new lines
+    select order_id
     from {{ ref('base_shop__orders_checked') }}
+    where
+        order_id is not null
+        and batch_loaded_at > (
+            select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+            from {{ this }}
+        )
+
+    union
+
+    select order_id
+    from {{ ref('base_shop__order_lines_checked') }}
     where
         order_id is not null
         and batch_loaded_at > (
@@ -111,8 +124,7 @@ measured as (
             when orders.is_cancelled or orders.is_fully_returned then 0
             -- known only when every line has a unit cost (unit costs are in the reporting currency)
             when line_costs.costed_lines_count = line_costs.lines_count then line_costs.cost_amount
-        end as cost_amount,
-        orders.batch_loaded_at
+        end as cost_amount
 
     from orders
 
@@ -145,7 +157,7 @@ final as (
         measured.cost_amount,
         measured.gross_amount - measured.return_amount as net_amount,
         measured.gross_amount - measured.return_amount - measured.cost_amount as margin_amount,
-        measured.batch_loaded_at
+        {{ batch_loaded_at() }} as batch_loaded_at
 
     -- on an incremental run an order id without a staged row keeps a row (ordered_at null), so
     -- that delete+insert removes its old version

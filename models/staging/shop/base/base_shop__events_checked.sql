@@ -1,5 +1,12 @@
+{#- Incremental by input file: a run reads only files not loaded before. Events have no id, so an
+    event identical to a loaded one (same customer, time, type and product) is a duplicate: the
+    loaded rows with the same content as a new row are classified again together with it, and so
+    are rows held back as "future" (they may have become valid). -#}
 {{ config(
-    materialized='table',
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['source_file', 'source_row_number'],
+    on_schema_change='fail',
     post_hook={'sql': "{{ check_quarantine_share(this, 'events') }}", 'transaction': false}
 ) }}
 
@@ -8,10 +15,13 @@ with
 source as (
 
     select * from {{ source('shop', 'events') }}
+    {% if is_incremental() %}
+        where {{ unloaded_files_filter('events', this) }}
+    {% endif %}
 
 ),
 
-parsed as (
+parsed_new as (
 
     select
         source_file,
@@ -25,6 +35,49 @@ parsed as (
     from source
 
 ),
+
+{% if is_incremental() %}
+parsed_loaded as (
+
+    select
+        loaded.source_file,
+        loaded.source_row_number,
+        loaded.customer_id,
+        loaded.event_at_text,
+        loaded.event_at,
+        loaded.event_type,
+        loaded.product_id
+
+    from {{ this }} as loaded
+
+    where
+        loaded.quarantine_reason = 'future_event_at'
+        or exists (
+            select 1
+            from parsed_new
+            where
+                parsed_new.customer_id = loaded.customer_id
+                and parsed_new.event_at = loaded.event_at
+                and parsed_new.event_type = loaded.event_type
+                and coalesce(parsed_new.product_id, '') = coalesce(loaded.product_id, '')
+        )
+
+),
+
+parsed as (
+
+    select * from parsed_new
+    union all
+    select * from parsed_loaded
+
+),
+{% else %}
+parsed as (
+
+    select * from parsed_new
+
+),
+{% endif %}
 
 validated as (
 
@@ -76,6 +129,7 @@ select
     quarantine_reason,
     event_at_text,
     source_file,
-    source_row_number
+    source_row_number,
+    {{ batch_loaded_at() }} as batch_loaded_at
 
 from classified

@@ -1,5 +1,11 @@
+{#- Incremental by input file: a run reads only files not loaded before. A line has no key of its
+    own and nothing in a later file replaces it, so loaded lines are never classified again; the
+    run's batch_loaded_at tells int_orders_measured which orders got new lines. -#}
 {{ config(
-    materialized='table',
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['source_file', 'source_row_number'],
+    on_schema_change='fail',
     post_hook={'sql': "{{ check_quarantine_share(this, 'order_lines') }}", 'transaction': false}
 ) }}
 
@@ -8,6 +14,9 @@ with
 source as (
 
     select * from {{ source('shop', 'order_lines') }}
+    {% if is_incremental() %}
+        where {{ unloaded_files_filter('order_lines', this) }}
+    {% endif %}
 
 ),
 
@@ -69,6 +78,7 @@ select
     quantity_text,
     amount_text,
     source_file,
-    source_row_number
+    source_row_number,
+    {{ batch_loaded_at() }} as batch_loaded_at
 
 from classified

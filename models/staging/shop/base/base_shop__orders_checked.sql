@@ -207,8 +207,7 @@ final as (
         discount_amount_text,
         source_file,
         source_row_number,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
-            as batch_loaded_at
+        {{ batch_loaded_at() }} as batch_loaded_at
 
     from classified
 
