@@ -34,10 +34,7 @@ changed_days as (
     where
         customer_id is not null
         and order_date is not null
-        and batch_loaded_at > (
-            select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }}
-        )
+        and batch_loaded_at > {{ batch_watermark(this) }}
 
     union
 
@@ -49,10 +46,7 @@ changed_days as (
 
     where
         customer_id is not null
-        and batch_loaded_at > (
-            select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }}
-        )
+        and batch_loaded_at > {{ batch_watermark(this) }}
 
 ),
 

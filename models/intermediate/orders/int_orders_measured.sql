@@ -29,10 +29,7 @@ changed_orders as (
     from {{ ref('base_shop__orders_checked') }}
     where
         order_id is not null
-        and batch_loaded_at > (
-            select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }}
-        )
+        and batch_loaded_at > {{ batch_watermark(this) }}
 
     union
 
@@ -40,10 +37,7 @@ changed_orders as (
     from {{ ref('base_shop__order_lines_checked') }}
     where
         order_id is not null
-        and batch_loaded_at > (
-            select coalesce(max(batch_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ this }}
-        )
+        and batch_loaded_at > {{ batch_watermark(this) }}
 
 ),
 {% endif %}
