@@ -61,6 +61,10 @@ totals as (
 
 ),
 
+{% set in_recent_window -%}
+    days_in_scope.order_date
+    > {{ dbt.dateadd('day', -1 * var('lifecycle_check_window_days'), 'totals.last_purchase_date') }}
+{%- endset %}
 rhythm as (
 
     -- the purchase day before the last one, and the average check in the customer's recent window
@@ -74,20 +78,10 @@ rhythm as (
                 and days_in_scope.order_date < totals.last_purchase_date
                 then days_in_scope.order_date
         end) as previous_purchase_date,
-        cast(sum(case
-            when
-                days_in_scope.order_date
-                > {{ dbt.dateadd('day', -1 * var('lifecycle_check_window_days'), 'totals.last_purchase_date') }}
-                then days_in_scope.gross_amount
-            else 0
-        end) as {{ money_type() }}) as recent_gross_amount,
-        cast(sum(case
-            when
-                days_in_scope.order_date
-                > {{ dbt.dateadd('day', -1 * var('lifecycle_check_window_days'), 'totals.last_purchase_date') }}
-                then days_in_scope.purchase_orders_count
-            else 0
-        end) as {{ dbt.type_bigint() }}) as recent_orders_count
+        {{ sum_money('case when ' ~ in_recent_window ~ ' then days_in_scope.gross_amount else 0 end') }}
+            as recent_gross_amount,
+        {{ sum_count('case when ' ~ in_recent_window ~ ' then days_in_scope.purchase_orders_count else 0 end') }}
+            as recent_orders_count
 
     from totals
 

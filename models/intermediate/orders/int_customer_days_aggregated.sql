@@ -75,17 +75,16 @@ aggregated as (
     select
         customer_id,
         order_date,
-        {{ sum_count('case when is_purchase_order then 1 else 0 end') }} as purchase_orders_count,
-        {{ sum_count('case when is_return_document then 1 else 0 end') }} as return_documents_count,
+        count(case when is_purchase_order then 1 end) as purchase_orders_count,
+        count(case when is_return_document then 1 end) as return_documents_count,
         min(case when is_purchase_order then ordered_at end) as first_purchase_at,
         max(case when is_purchase_order then ordered_at end) as last_purchase_at,
         {{ sum_money('gross_amount') }} as gross_amount,
         {{ sum_money('return_amount') }} as return_amount,
         {{ sum_money('net_amount') }} as net_amount,
         {{ sum_money('discount_amount') }} as discount_amount,
-        {{ sum_count('case when is_purchase_order and is_discounted then 1 else 0 end') }}
-            as discounted_orders_count,
-        {{ sum_count('case when is_purchase_order and has_discount_data then 1 else 0 end') }}
+        count(case when is_purchase_order and is_discounted then 1 end) as discounted_orders_count,
+        count(case when is_purchase_order and has_discount_data then 1 end)
             as discount_known_orders_count,
         {{ sum_money('cost_amount') }} as cost_amount,
         {{ sum_money('margin_amount') }} as margin_amount,

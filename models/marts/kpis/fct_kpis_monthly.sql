@@ -55,8 +55,7 @@ customer_months as (
         {{ sum_money('net_amount') }} as net_revenue,
         {{ sum_money('case when previous_purchase_date is not null then net_amount else 0 end') }}
             as repeat_net_revenue,
-        cast(sum({{ dbt.datediff('previous_purchase_date', 'order_date', 'day') }}) as {{ dbt.type_bigint() }})
-            as days_between_purchases,
+        {{ sum_count(dbt.datediff('previous_purchase_date', 'order_date', 'day')) }} as days_between_purchases,
         count(previous_purchase_date) as repeat_purchase_days_count,
         {{ sum_money('margin_amount') }} as margin_amount
 
