@@ -20,6 +20,10 @@
 -- cost assumes the offer is used once on an order of the customer's average value; issued
 -- cashback and points lose offer_points_breakage_share to breakage. The articles give no
 -- redemption rate, so the cost is an upper bound for discounts and fixed-cost offers.
+-- A view: of the three pair models only int_offer_candidates_ranked is written to a table
+-- (docs/decisions.md, "Speed and memory on DuckDB").
+
+{{ config(materialized='view') }}
 
 {{ validate_offer_vars() }}
 

@@ -6,6 +6,10 @@
 -- segment's early-access events and buy-X-get-Y budget. is_cell_offer marks the offer
 -- seeds/smartrfm_cells.csv names for the customer's targeting cell (folded and unassigned cells
 -- have none): the first choice when it survives the guardrails.
+-- A view: of the three pair models only int_offer_candidates_ranked is written to a table
+-- (docs/decisions.md, "Speed and memory on DuckDB").
+
+{{ config(materialized='view') }}
 
 {{ validate_offer_vars() }}
 

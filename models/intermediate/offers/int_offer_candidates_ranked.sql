@@ -17,24 +17,37 @@ candidates as (
 
 ),
 
-first_ranked as (
+-- The ranking reads only the columns it orders and budgets by; the wide pairs are joined to its
+-- result once, at the end.
+eligible as (
 
     select
         customer_id,
         offer_id,
         offer_segment,
         is_buy_x_get_y,
+        is_cell_offer,
+        priority,
         expected_cost,
         net_revenue,
-        segment_buy_x_get_y_budget_amount,
+        segment_buy_x_get_y_budget_amount
+
+    from {{ ref('int_offer_candidates_guarded') }}
+
+    where removal_reason is null
+
+),
+
+first_ranked as (
+
+    select
+        *,
         row_number() over (
             partition by customer_id
             order by case when is_cell_offer then 0 else 1 end, priority, offer_id
         ) as first_rank
 
-    from candidates
-
-    where removal_reason is null
+    from eligible
 
 ),
 
@@ -65,38 +78,46 @@ over_budget as (
 
 ),
 
-budgeted as (
+choices as (
 
     select
-        candidates.*,
-        coalesce(
-            candidates.removal_reason,
-            case when candidates.is_buy_x_get_y and over_budget.customer_id is not null then 'buy_x_get_y_budget' end
-        ) as final_removal_reason
+        first_ranked.customer_id,
+        first_ranked.offer_id,
+        row_number() over (
+            partition by first_ranked.customer_id
+            order by
+                case when first_ranked.is_cell_offer then 0 else 1 end,
+                first_ranked.priority,
+                first_ranked.offer_id
+        ) as choice_rank
 
-    from candidates
+    from first_ranked
 
     left join over_budget
-        on candidates.customer_id = over_budget.customer_id
+        on first_ranked.customer_id = over_budget.customer_id
+
+    where not (first_ranked.is_buy_x_get_y and over_budget.customer_id is not null)
 
 ),
 
 ranked as (
 
     select
-        *,
-        case
-            when final_removal_reason is null then row_number() over (
-                partition by customer_id
-                order by
-                    case when final_removal_reason is null then 0 else 1 end,
-                    case when is_cell_offer then 0 else 1 end,
-                    priority,
-                    offer_id
-            )
-        end as choice_rank
+        candidates.*,
+        coalesce(
+            candidates.removal_reason,
+            case when candidates.is_buy_x_get_y and over_budget.customer_id is not null then 'buy_x_get_y_budget' end
+        ) as final_removal_reason,
+        choices.choice_rank
 
-    from budgeted
+    from candidates
+
+    left join over_budget
+        on candidates.customer_id = over_budget.customer_id
+
+    left join choices
+        on candidates.customer_id = choices.customer_id
+        and candidates.offer_id = choices.offer_id
 
 ),
 
