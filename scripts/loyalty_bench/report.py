@@ -321,6 +321,82 @@ def run_rows(entry: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+BREAKDOWN_STEPS = ("full_build", "rfm_subgraph", "incremental")
+BREAKDOWN_COLUMNS = ("step", "wall s", "dbt start and parse s", "models s (n)", "data tests s (n)",
+                     "unit tests s (n)", "hooks s", "slowest models s")
+
+
+def _breakdowns(entry: dict[str, Any], step: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(step figures, breakdown) of every run in which the step finished with a breakdown."""
+    pairs = []
+    for run in entry.get("runs", []):
+        figure = run.get("steps", {}).get(step)
+        if figure and figure.get("breakdown"):
+            pairs.append((figure, figure["breakdown"]))
+    return pairs
+
+
+def breakdown_medians(entry: dict[str, Any], step: str) -> dict[str, Any] | None:
+    """Medians over the runs of a dbt step's parts; the slowest models by their median seconds."""
+    pairs = _breakdowns(entry, step)
+    if not pairs:
+        return None
+    medians: dict[str, Any] = {
+        "wall": _median(figure["seconds"] for figure, _ in pairs),
+        "startup": _median(
+            figure["seconds"] - figure["dbt_seconds"] if figure.get("dbt_seconds") is not None else None
+            for figure, _ in pairs),
+    }
+    for part in ("models", "data_tests", "unit_tests", "other"):
+        medians[part] = {
+            "seconds": _median(b.get(part, {}).get("seconds") for _, b in pairs),
+            "count": _median(b.get(part, {}).get("count") for _, b in pairs),
+        }
+    per_model: dict[str, list[float]] = {}
+    for _, b in pairs:
+        for name, seconds in b.get("slowest_models", []):
+            per_model.setdefault(name, []).append(seconds)
+    ranked = sorted(((_median(v) or 0.0, name) for name, v in per_model.items()),
+                    key=lambda item: (-item[0], item[1]))
+    medians["slowest_models"] = ranked[:3]
+    return medians
+
+
+def _part(part: dict[str, Any]) -> str:
+    if part.get("seconds") is None:
+        return MISSING
+    return f"{fmt_seconds(part['seconds'])} ({part['count']:.0f})"
+
+
+def breakdown_rows(entry: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for step in BREAKDOWN_STEPS:
+        m = breakdown_medians(entry, step)
+        if m is None:
+            continue
+        rows.append([
+            STEP_TITLES[step], fmt_seconds(m["wall"]), fmt_seconds(m["startup"]), _part(m["models"]),
+            _part(m["data_tests"]), _part(m["unit_tests"]), fmt_seconds(m["other"]["seconds"]),
+            ", ".join(f"{name} {fmt_seconds(seconds)}" for seconds, name in m["slowest_models"]),
+        ])
+    return rows
+
+
+def refresh_fixed_cost(entry: dict[str, Any]) -> str | None:
+    """The part of the incremental refresh that does not depend on how much data changed (dbt's
+    start and parse, and the tests, which run over whole tables) against the full build."""
+    m = breakdown_medians(entry, "incremental")
+    full = _seconds(entry, "full_build")
+    if m is None or m["startup"] is None or full is None:
+        return None
+    tests = (m["data_tests"]["seconds"] or 0.0) + (m["unit_tests"]["seconds"] or 0.0)
+    fixed = m["startup"] + tests
+    return (f"Incremental refresh: dbt start and parse {fmt_seconds(m['startup'])} s and the tests "
+            f"{fmt_seconds(tests)} s come to {fmt_seconds(fixed)} s, {fmt_share(ratio(fixed, full))} of the "
+            f"full build ({fmt_seconds(full)} s) before any model runs; models took "
+            f"{fmt_seconds(m['models']['seconds'])} s.")
+
+
 # --- documents ------------------------------------------------------------------------------
 
 def merge_results(previous: dict[str, Any] | None, new_sizes: dict[str, dict[str, Any]]
@@ -401,6 +477,24 @@ def render_markdown(document: dict[str, Any]) -> str:
         "",
         f"`{MISSING}` means not measured yet.",
         "",
+    ]
+    explained = [e for e in _sorted_entries(sizes) if breakdown_rows(e)]
+    if explained:
+        out += [
+            "## Where the time goes",
+            "",
+            "Medians over the runs, from each command's `run_results.json` (one dbt thread, so the",
+            "parts add up): dbt's start and project parse (wall time minus dbt's elapsed time), the",
+            "summed execution time of models, data tests and unit tests (count in brackets), hooks,",
+            "and the three slowest models.",
+            "",
+        ]
+    for entry in explained:
+        fixed = refresh_fixed_cost(entry)
+        out += [f"### {size_label(entry['orders_requested'])} orders", "",
+                *markdown_table(BREAKDOWN_COLUMNS, breakdown_rows(entry)), "",
+                *([fixed, ""] if fixed else [])]
+    out += [
         "## What is measured",
         "",
         "For each size the demo-data generator writes the data once (`orders/YYYY-MM.parquet`,",

@@ -86,12 +86,14 @@ class DataSet:
 class Step:
     """The figures of one step. For the floor, ``seconds`` is the query's own time and
     ``process_seconds`` includes starting Python; for dbt both are the command's wall time and
-    ``dbt_seconds`` is dbt's own elapsed time after parsing (run_results.json)."""
+    ``dbt_seconds`` is dbt's own elapsed time after parsing (run_results.json) and ``breakdown``
+    where that time went (``dbt_breakdown``)."""
 
     seconds: float
     peak_rss_mb: float | None
     process_seconds: float
     dbt_seconds: float | None = None
+    breakdown: dict[str, Any] | None = None
 
 
 def load_average() -> float | None:
@@ -176,12 +178,43 @@ def dbt_command(settings: Settings, args: list[str], as_of: date, step_dir: Path
     ]
 
 
-def _dbt_elapsed(step_dir: Path) -> float | None:
+SLOWEST_MODELS = 5
+
+
+def _run_results(step_dir: Path) -> dict[str, Any] | None:
     try:
         results = json.loads((step_dir / "target" / "run_results.json").read_text(encoding="utf-8"))
-        return float(results["elapsed_time"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         return None
+    return results if isinstance(results, dict) else None
+
+
+def _dbt_elapsed(results: dict[str, Any] | None) -> float | None:
+    try:
+        return float(results["elapsed_time"]) if results else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def dbt_breakdown(results: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Where a dbt command's time went, from its run_results.json: count and summed execution
+    seconds of models, data tests, unit tests and the rest (hooks, seeds), and the slowest models.
+    With one dbt thread the sums add up to dbt's elapsed time."""
+    if not results or not isinstance(results.get("results"), list):
+        return None
+    kinds = {"model": "models", "test": "data_tests", "unit_test": "unit_tests"}
+    totals = {name: {"count": 0, "seconds": 0.0} for name in (*kinds.values(), "other")}
+    models: list[tuple[float, str]] = []
+    for node in results["results"]:
+        unique_id = str(node.get("unique_id", ""))
+        seconds = float(node.get("execution_time") or 0.0)
+        kind = kinds.get(unique_id.split(".", 1)[0], "other")
+        totals[kind]["count"] += 1
+        totals[kind]["seconds"] += seconds
+        if kind == "models":
+            models.append((seconds, unique_id.rsplit(".", 1)[-1]))
+    slowest = sorted(models, key=lambda item: (-item[0], item[1]))[:SLOWEST_MODELS]
+    return {**totals, "slowest_models": [[name, round(seconds, 2)] for seconds, name in slowest]}
 
 
 def run_dbt(
@@ -205,11 +238,13 @@ def run_dbt(
     if not measured.ok:
         raise StepFailed(step, f"dbt exited {measured.returncode}; log {log}\n{log_tail(log)}",
                          measured)
+    results = _run_results(step_dir)
     return Step(
         seconds=measured.seconds,
         peak_rss_mb=measured.peak_rss_mb,
         process_seconds=measured.seconds,
-        dbt_seconds=_dbt_elapsed(step_dir),
+        dbt_seconds=_dbt_elapsed(results),
+        breakdown=dbt_breakdown(results),
     )
 
 

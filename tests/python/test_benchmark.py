@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "benchmark.py"
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from loyalty_bench import cli, daily, report
+from loyalty_bench import cli, daily, report, runner
 from loyalty_bench.compare import compare_marts
 from loyalty_bench.measure import run_measured
 
@@ -96,6 +96,16 @@ def test_smoke_run_with_dbt(tmp_path: Path, data_root: Path) -> None:
     assert document["machine"]["cores"] >= 1 and document["machine"]["memory_gb"] > 0
     assert (docs.read_bytes() if docs.exists() else None) == before, "docs/benchmarks.md changed"
     assert not (data_root / f"orders-{SMOKE_ORDERS}" / "orders" / "daily").exists()
+    # where the full build's time went: every model of the project ran, the tests too, and with
+    # one dbt thread the parts add up to dbt's own elapsed time
+    full = entry["runs"][0]["steps"]["full_build"]
+    parts = full["breakdown"]
+    assert parts["models"]["count"] == len(list((ROOT / "models").rglob("*.sql")))
+    assert parts["data_tests"]["count"] >= 100 and parts["unit_tests"]["count"] >= 20
+    summed = sum(parts[k]["seconds"] for k in ("models", "data_tests", "unit_tests", "other"))
+    assert summed <= full["dbt_seconds"] + 0.5 and summed >= 0.5 * full["dbt_seconds"]
+    assert len(parts["slowest_models"]) == runner.SLOWEST_MODELS
+    assert "## Where the time goes" in markdown and "dbt start and parse s" in markdown
 
 
 STUB_DBT = """\
@@ -375,6 +385,55 @@ def test_render_only_rewrites_the_markdown_from_the_json(tmp_path: Path) -> None
     assert ("| 100M orders build to the end within the memory limit | full build failed after "
             "1317 s, peak 2,600 MB: full_build: Out of Memory Error") in markdown
     assert cli.main(["--render-only", "--output", str(tmp_path / "none.md")]) == cli.EXIT_STEP_FAILED
+
+
+def test_dbt_breakdown_sums_each_kind_of_node() -> None:
+    results = {"elapsed_time": 9.0, "results": [
+        {"unique_id": "model.p.a", "execution_time": 2.0},
+        {"unique_id": "model.p.b", "execution_time": 3.5},
+        {"unique_id": "model.p.c", "execution_time": 0.25},
+        {"unique_id": "test.p.unique_a_id.123", "execution_time": 1.0},
+        {"unique_id": "test.p.assert_x", "execution_time": 0.5},
+        {"unique_id": "unit_test.p.a.case", "execution_time": 0.75},
+        {"unique_id": "operation.p.p-on-run-start-0", "execution_time": 0.5},
+        {"unique_id": "model.p.d", "execution_time": None},
+    ]}
+    parts = runner.dbt_breakdown(results)
+    assert parts["models"] == {"count": 4, "seconds": 5.75}
+    assert parts["data_tests"] == {"count": 2, "seconds": 1.5}
+    assert parts["unit_tests"] == {"count": 1, "seconds": 0.75}
+    assert parts["other"] == {"count": 1, "seconds": 0.5}
+    assert parts["slowest_models"] == [["b", 3.5], ["a", 2.0], ["c", 0.25], ["d", 0.0]]
+    assert runner.dbt_breakdown(None) is None and runner.dbt_breakdown({"results": "x"}) is None
+
+
+def test_where_the_time_goes_from_the_runs() -> None:
+    def step(seconds: float, dbt_seconds: float, models: float, tests: float, slowest: list) -> dict:
+        return {"seconds": seconds, "peak_rss_mb": 1.0, "dbt_seconds": dbt_seconds,
+                "breakdown": {"models": {"count": 50, "seconds": models},
+                              "data_tests": {"count": 250, "seconds": tests},
+                              "unit_tests": {"count": 20, "seconds": 2.0},
+                              "other": {"count": 1, "seconds": 0.5},
+                              "slowest_models": slowest}}
+
+    runs = [{"steps": {"full_build": step(100.0, 92.0, 70.0, 19.5, [["base", 20.0], ["facts", 6.0]]),
+                       "incremental": step(60.0, 53.0, 35.0, 15.5, [["ranked", 7.0], ["facts", 5.0]])}},
+            {"steps": {"full_build": step(104.0, 95.0, 74.0, 18.5, [["base", 24.0], ["facts", 4.0]]),
+                       "incremental": step(64.0, 56.0, 37.0, 16.5, [["ranked", 8.0], ["kpis", 3.0]])}},
+            {"steps": {"full_build": step(102.0, 94.0, 72.0, 19.0, [["base", 22.0], ["facts", 5.0]]),
+                       "incremental": step(62.0, 55.0, 36.0, 16.0, [["ranked", 7.5], ["facts", 6.0]])}}]
+    entry = {"orders_requested": 10_000_000, "runs": runs}
+    entry["summary"] = report.summarise(entry)
+    full = report.breakdown_medians(entry, "full_build")
+    assert full["wall"] == 102.0 and full["startup"] == 8.0 and full["models"]["seconds"] == 72.0
+    assert full["slowest_models"] == [(22.0, "base"), (5.0, "facts")]
+    rows = {row[0]: row for row in report.breakdown_rows(entry)}
+    assert set(rows) == {"full build", "incremental"}
+    assert rows["incremental"][1:6] == ["62.0", "7.00", "36.0 (50)", "16.0 (250)", "2.00 (20)"]
+    assert rows["incremental"][7] == "ranked 7.50, facts 5.50, kpis 3.00"
+    # fixed cost of the refresh: start 7 s + tests 16 + 2 s = 25 s of the 102 s full build
+    assert report.refresh_fixed_cost(entry).startswith(
+        "Incremental refresh: dbt start and parse 7.00 s and the tests 18.0 s come to 25.0 s, 25% of")
 
 
 def test_results_of_other_sizes_are_kept() -> None:
