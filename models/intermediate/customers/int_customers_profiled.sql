@@ -1,39 +1,12 @@
--- Everything known about each customer with any order up to as_of_date, joined once: facts, RFM
--- scores and segments, SmartRFM cell, lifecycle status, value tier, preferences, intent signals and
--- consent. dim_customers publishes it under a contract; the offers stage reads it too.
+-- Everything known about each customer with any order up to as_of_date: what the purchase
+-- history says (int_customers_segmented) with preferences, intent signals and consent.
+-- dim_customers publishes it under a contract; the offers stage reads it too.
 
 with
 
-facts as (
+segmented as (
 
-    select * from {{ ref('int_customer_facts_snapshotted') }}
-    where is_current
-
-),
-
-scored as (
-
-    select * from {{ ref('int_customer_rfm_scored') }}
-    where is_current
-
-),
-
-targeted as (
-
-    select * from {{ ref('int_customer_segments_targeted') }}
-
-),
-
-lifecycle as (
-
-    select * from {{ ref('int_customer_lifecycle_classified') }}
-    where is_current
-
-),
-
-value_tiers as (
-
-    select * from {{ ref('int_customer_value_tiered') }}
+    select * from {{ ref('int_customers_segmented') }}
 
 ),
 
@@ -58,46 +31,46 @@ intent as (
 joined as (
 
     select
-        facts.customer_id,
-        facts.score_date as as_of_date,
-        facts.first_order_at,
-        facts.last_order_at,
-        facts.first_purchase_date,
-        facts.last_purchase_date,
-        facts.orders_count,
-        facts.purchase_days_count,
-        facts.returns_count,
-        facts.gross_revenue,
-        facts.returns_amount,
-        facts.net_revenue,
-        facts.discount_amount,
-        facts.avg_order_value,
-        facts.recency_days,
-        facts.tenure_days,
-        facts.avg_days_between_orders,
-        lifecycle.typical_interval_days,
-        scored.r_score,
-        scored.f_score,
-        scored.m_score,
-        scored.rfm_cell,
-        scored.rfm_segment,
-        scored.rfm_group,
-        targeted.rfm_targeting_segment,
-        scored.recency_band,
-        scored.frequency_band,
-        scored.monetary_band,
-        scored.smartrfm_cell,
-        scored.smartrfm_group,
-        targeted.smartrfm_targeting_cell,
-        lifecycle.lifecycle_status,
-        lifecycle.is_check_falling,
-        value_tiers.value_tier,
-        value_tiers.is_vip,
-        value_tiers.is_discount_hunter,
-        value_tiers.is_frequent_buyer,
-        facts.discounted_orders_share,
-        facts.margin_amount,
-        facts.margin_coverage_share,
+        segmented.customer_id,
+        segmented.as_of_date,
+        segmented.first_order_at,
+        segmented.last_order_at,
+        segmented.first_purchase_date,
+        segmented.last_purchase_date,
+        segmented.orders_count,
+        segmented.purchase_days_count,
+        segmented.returns_count,
+        segmented.gross_revenue,
+        segmented.returns_amount,
+        segmented.net_revenue,
+        segmented.discount_amount,
+        segmented.avg_order_value,
+        segmented.recency_days,
+        segmented.tenure_days,
+        segmented.avg_days_between_orders,
+        segmented.typical_interval_days,
+        segmented.r_score,
+        segmented.f_score,
+        segmented.m_score,
+        segmented.rfm_cell,
+        segmented.rfm_segment,
+        segmented.rfm_group,
+        segmented.rfm_targeting_segment,
+        segmented.recency_band,
+        segmented.frequency_band,
+        segmented.monetary_band,
+        segmented.smartrfm_cell,
+        segmented.smartrfm_group,
+        segmented.smartrfm_targeting_cell,
+        segmented.lifecycle_status,
+        segmented.is_check_falling,
+        segmented.value_tier,
+        segmented.is_vip,
+        segmented.is_discount_hunter,
+        segmented.is_frequent_buyer,
+        segmented.discounted_orders_share,
+        segmented.margin_amount,
+        segmented.margin_coverage_share,
         preferences.favourite_category,
         preferences.usual_purchase_weekday,
         intent.product_views_count,
@@ -111,28 +84,16 @@ joined as (
         profiles.consent_sms,
         profiles.consent_push
 
-    from facts
-
-    left join scored
-        on facts.customer_id = scored.customer_id
-
-    left join targeted
-        on facts.customer_id = targeted.customer_id
-
-    inner join lifecycle
-        on facts.customer_id = lifecycle.customer_id
-
-    inner join value_tiers
-        on facts.customer_id = value_tiers.customer_id
+    from segmented
 
     left join preferences
-        on facts.customer_id = preferences.customer_id
+        on segmented.customer_id = preferences.customer_id
 
     left join profiles
-        on facts.customer_id = profiles.customer_id
+        on segmented.customer_id = profiles.customer_id
 
     left join intent
-        on facts.customer_id = intent.customer_id
+        on segmented.customer_id = intent.customer_id
 
 )
 
