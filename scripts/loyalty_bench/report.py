@@ -533,7 +533,7 @@ def render_markdown(document: dict[str, Any]) -> str:
         ".venv/bin/python scripts/benchmark.py --sizes 1000000,10000000 --runs 3",
         "# the spill run, recorded next to the others:",
         (".venv/bin/python scripts/benchmark.py --sizes 100000000 --runs 1 --skip-incremental "
-         "--skip-rfm"),
+         "--skip-rfm --memory-limit 4GB   # needs about 50 GB of free disk"),
         "```",
         "",
         "Data and databases go to `data/bench/` (`--data-root`, `--work-dir`); a run of a size",
