@@ -8,7 +8,10 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 export DBT_PROFILES_DIR ?= $(CURDIR)/profiles
-export DBT_DUCKDB_PATH ?= $(CURDIR)/data/loyalty.duckdb
+# dbt builds into the working database; the nightly job publishes its marts to the serving one,
+# which BI tools, the summary and the CRM export read.
+export DBT_DUCKDB_PATH ?= $(CURDIR)/data/work/loyalty.duckdb
+export LOYALTY_SERVING_PATH ?= $(CURDIR)/data/loyalty.duckdb
 export LOYALTY_DATA_DIR ?= $(CURDIR)/data/demo
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
@@ -27,12 +30,11 @@ setup: $(INSTALLED)  ## create .venv with the pinned dependencies
 demo-data: setup  ## generate the demo data into $LOYALTY_DATA_DIR (only when missing or stale)
 	$(BIN)/python scripts/generate_data.py --out $(LOYALTY_DATA_DIR) --if-stale
 
-build: setup  ## dbt build on $LOYALTY_DATA_DIR into $DBT_DUCKDB_PATH
-	@mkdir -p $(dir $(DBT_DUCKDB_PATH))
-	$(BIN)/dbt build --quiet --no-use-colors || { echo "dbt build failed: see logs/dbt.log"; exit 1; }
+build: setup  ## the nightly job: dbt build on $LOYALTY_DATA_DIR into $DBT_DUCKDB_PATH, audit, publish to $LOYALTY_SERVING_PATH
+	$(BIN)/python scripts/nightly.py -- --quiet --no-use-colors
 
-summary: setup  ## print the segment and lifecycle summary of $DBT_DUCKDB_PATH
-	$(BIN)/python scripts/summary.py --database $(DBT_DUCKDB_PATH)
+summary: setup  ## print the segment and lifecycle summary of the serving database $LOYALTY_SERVING_PATH
+	$(BIN)/python scripts/summary.py --database $(LOYALTY_SERVING_PATH)
 
 run: demo-data build summary  ## set up, generate the demo, build it and print a summary
 

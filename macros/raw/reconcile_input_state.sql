@@ -79,8 +79,14 @@
             {%- if recorded is none -%}
                 {%- do reasons.append((unique_id, 'no record of the settings it was built with')) -%}
             {%- elif recorded.fingerprint != setting.fingerprint -%}
-                {%- do reasons.append((unique_id, 'its code, a seed it reads or a var it names changed ('
-                    ~ setting.described ~ ')')) -%}
+                {%- set before = fromjson(recorded.parts or '{}') -%}
+                {%- set changed = [] -%}
+                {%- for name in (setting.parts.keys() | list + before.keys() | list) | unique | sort -%}
+                    {%- if setting.parts.get(name) != before.get(name) -%}
+                        {%- do changed.append(name) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+                {%- do reasons.append((unique_id, 'changed since the last build: ' ~ changed | join(', '))) -%}
             {%- elif setting.future_cutoff and recorded.future_cutoff
                 and setting.future_cutoff < recorded.future_cutoff -%}
                 {%- do reasons.append((unique_id, 'the "future" cut-off moved back from ' ~ recorded.future_cutoff
@@ -94,7 +100,8 @@
     {%- for unique_id, reason in reasons -%}
         {%- for affected in [unique_id] + models.descendants[unique_id] -%}
             {%- if affected not in to_rebuild -%}
-                {%- do to_rebuild.update({affected: reason if affected == unique_id else 'upstream ' ~ reason}) -%}
+                {%- do to_rebuild.update({affected: reason if affected == unique_id
+                    else 'reads ' ~ models.nodes[unique_id].name ~ ', rebuilt (' ~ reason ~ ')'}) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endfor -%}
@@ -185,31 +192,27 @@
 {% endmacro %}
 
 
-{#- Per incremental model: a fingerprint of what its rows depend on besides the input files (its
-    code, the checksums of the seeds it reads, the values of the vars its code names), a short
-    description of those, and the "future" cut-off it classifies with (models that call
-    max_valid_timestamp). -#}
+{#- Per incremental model: what its rows depend on besides the input files, as parts (its code,
+    the checksum of each seed it reads, the value of each var its code names), their fingerprint,
+    and the "future" cut-off it classifies with (models that call max_valid_timestamp). -#}
 {% macro incremental_model_settings(nodes) %}
     {%- set settings = {} -%}
     {%- set reference = [run_started_at.strftime('%Y-%m-%d'), as_of_date_value()] | max -%}
     {%- set cutoff = (modules.datetime.date.fromisoformat(reference)
         + modules.datetime.timedelta(days=(var('future_tolerance_days') | int) + 1)).isoformat() -%}
     {%- for unique_id, node in nodes.items() -%}
-        {%- set parts = ['code=' ~ node.checksum.checksum] -%}
-        {%- set described = [] -%}
+        {%- set parts = {'code': node.checksum.checksum} -%}
         {%- for parent in node.depends_on.nodes | sort -%}
             {%- if parent.startswith('seed.') -%}
-                {%- do parts.append(parent ~ '=' ~ graph.nodes[parent].checksum.checksum) -%}
-                {%- do described.append('seed ' ~ parent.split('.')[-1]) -%}
+                {%- do parts.update({'seed ' ~ parent.split('.')[-1]: graph.nodes[parent].checksum.checksum}) -%}
             {%- endif -%}
         {%- endfor -%}
         {%- for name in modules.re.findall("var\\(\\s*['\"]([a-z0-9_]+)['\"]", node.raw_code) | unique | sort -%}
-            {%- do parts.append('var ' ~ name ~ '=' ~ var(name)) -%}
-            {%- do described.append('var ' ~ name) -%}
+            {%- do parts.update({'var ' ~ name: local_md5(tojson(var(name)))}) -%}
         {%- endfor -%}
         {%- do settings.update({unique_id: {
-            'fingerprint': local_md5(parts | join('\n')),
-            'described': (['code'] + described) | join(', '),
+            'parts': parts,
+            'fingerprint': local_md5(tojson(parts, sort_keys=true)),
             'future_cutoff': cutoff if 'max_valid_timestamp' in node.raw_code else none,
         }}) -%}
     {%- endfor -%}
@@ -329,7 +332,9 @@
     there is no record) and models (unique_id -> fingerprint and future_cutoff). -#}
 {% macro previous_input_state() %}
     {%- set state = {'files': none, 'models': {}} -%}
-    {%- if meta_tables_exist(['input_files', 'incremental_models']) -%}
+    {%- if meta_tables_exist(['input_files', 'incremental_models'])
+        and run_query("select count(*) from duckdb_columns() where database_name = current_database()
+            and schema_name = 'meta' and table_name = 'incremental_models' and column_name = 'parts'").rows[0][0] == 1 -%}
         {%- set files = {} -%}
         {%- for entity in input_contract() -%}
             {%- do files.update({entity: {}}) -%}
@@ -340,8 +345,8 @@
             {%- endif -%}
         {%- endfor -%}
         {%- do state.update({'files': files}) -%}
-        {%- for row in run_query('select unique_id, fingerprint, future_cutoff from meta.incremental_models').rows -%}
-            {%- do state.models.update({row[0]: {'fingerprint': row[1], 'future_cutoff': row[2]}}) -%}
+        {%- for row in run_query('select unique_id, fingerprint, future_cutoff, parts from meta.incremental_models').rows -%}
+            {%- do state.models.update({row[0]: {'fingerprint': row[1], 'future_cutoff': row[2], 'parts': row[3]}}) -%}
         {%- endfor -%}
     {%- endif -%}
     {{ return(state) }}
@@ -362,7 +367,8 @@
     {%- set model_rows = [] -%}
     {%- for unique_id, setting in settings.items() -%}
         {%- do model_rows.append("('" ~ unique_id ~ "', '" ~ setting.fingerprint ~ "', "
-            ~ ("'" ~ setting.future_cutoff ~ "'" if setting.future_cutoff else 'null') ~ ")") -%}
+            ~ ("'" ~ setting.future_cutoff ~ "'" if setting.future_cutoff else 'null') ~ ", '"
+            ~ tojson(setting.parts, sort_keys=true) | replace("'", "''") ~ "')") -%}
     {%- endfor -%}
     {%- set started = run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') -%}
     {%- set log_values = [] -%}
@@ -372,21 +378,19 @@
     {%- endfor -%}
     {%- set statements -%}
         create schema if not exists meta;
-        create table if not exists meta.input_files (
+        create or replace table meta.input_files (
             entity varchar, source_file varchar, size_bytes bigint, modified_at timestamptz,
             content_hash varchar, hashed_at timestamptz
         );
-        create table if not exists meta.incremental_models (
-            unique_id varchar, fingerprint varchar, future_cutoff varchar
+        create or replace table meta.incremental_models (
+            unique_id varchar, fingerprint varchar, future_cutoff varchar, parts varchar
         );
         create table if not exists meta.input_state_log (
             run_started_at timestamp, invocation_id varchar, model varchar, reason varchar
         );
-        delete from meta.input_files;
         {% if file_rows | length > 0 -%}
         insert into meta.input_files values {{ file_rows | join(', ') }};
         {%- endif %}
-        delete from meta.incremental_models;
         {% if model_rows | length > 0 -%}
         insert into meta.incremental_models values {{ model_rows | join(', ') }};
         {%- endif %}
