@@ -84,14 +84,17 @@
 
 {#- One file as text columns in contract order. Column names match case-insensitively; a missing
     required column stops the build naming the file and the column; a missing optional column is
-    null. -#}
+    null. CSV: the header is the first line and every later line is a row. DuckDB's sniffer would
+    otherwise guess '#' as a comment character when ids start with it (Shopify's '#1001'), dropping
+    those rows or all of them, and guess lines to skip before the header; both are pinned
+    (comment = '' is none, skip = 0). The delimiter, quoting and line ending are still detected. -#}
 {% macro raw_file_select(data_dir, entity, columns, file) %}
     {%- set file_sql = file | replace("'", "''") -%}
     {%- if input_file_format(file) == 'parquet' -%}
         {%- set reader = "read_parquet('" ~ file_sql ~ "', file_row_number = true)" -%}
         {%- set row_number = 'file_row_number + 1' -%}
     {%- else -%}
-        {%- set reader = "read_csv('" ~ file_sql ~ "', all_varchar = true, header = true)" -%}
+        {%- set reader = "read_csv('" ~ file_sql ~ "', all_varchar = true, header = true, comment = '', skip = 0)" -%}
         {%- set row_number = 'row_number() over ()' -%}
     {%- endif -%}
     {%- set present = {} -%}
@@ -103,9 +106,14 @@
         {%- if column[0] in present -%}
             {%- do select_list.append('cast("' ~ present[column[0]] ~ '" as varchar) as ' ~ column[0]) -%}
         {%- elif column[1] -%}
+            {%- set hint = '' -%}
+            {%- if present | length == 1 and input_file_format(file) == 'csv' -%}
+                {%- set hint = ' (the whole header was read as one column: the first line must be the header,'
+                    ~ ' the delimiter one of , ; tab |, and every row must have as many fields as the header)' -%}
+            {%- endif -%}
             {{ exceptions.raise_compiler_error(
                 "Input contract: file '" ~ file ~ "' (" ~ entity ~ ") has no required column '" ~ column[0]
-                ~ "'. Columns found: " ~ present.values() | list | join(', ')) }}
+                ~ "'. Columns found: " ~ present.values() | list | join(', ') ~ hint) }}
         {%- else -%}
             {%- do select_list.append('cast(null as varchar) as ' ~ column[0]) -%}
         {%- endif -%}
