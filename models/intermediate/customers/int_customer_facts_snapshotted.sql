@@ -2,6 +2,10 @@
 -- any past date can be rescored. One row per customer who had any order by then. (The start of the
 -- migration window needs only the RFM inputs: int_customer_rfm_inputs_at_window_start.)
 
+{{ config(
+    post_hook={'sql': "{{ check_customers_present(this) }}", 'transaction': false}
+) }}
+
 with
 
 customer_days as (

@@ -8,7 +8,10 @@
     incremental_strategy='delete+insert',
     unique_key=['source_file', 'source_row_number'],
     on_schema_change='fail',
-    post_hook={'sql': "{{ check_quarantine_share(this, 'orders') }}", 'transaction': false}
+    post_hook=[
+        {'sql': "{{ check_quarantine_share(this, 'orders') }}", 'transaction': false},
+        {'sql': "{{ check_orders_staged(this) }}", 'transaction': false}
+    ]
 ) }}
 
 with

@@ -1,0 +1,143 @@
+{#- "Nothing is not success": a build whose orders stage no row, or that ends with no customer,
+    stops with the files and the likely cause instead of passing with empty marts. Both checks run
+    as post-hooks after their table is committed (the rows stay queryable), and both look at the
+    table as a whole, so an incremental run that loads no new file passes. -#}
+
+
+{#- The relation name of a model or source from the graph, for checks that read a table their
+    model does not select from directly (a ref() in a hook would not be a declared dependency). -#}
+{% macro graph_relation_name(resource_type, name, source_name=none) %}
+    {%- set nodes = graph.sources.values() if resource_type == 'source' else graph.nodes.values() -%}
+    {%- for node in nodes -%}
+        {%- if node.resource_type == resource_type and node.name == name
+            and (source_name is none or node.source_name == source_name) -%}
+            {{ return(node.relation_name) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error('graph_relation_name: no ' ~ resource_type ~ ' named ' ~ name) }}
+{% endmacro %}
+
+
+{#- Post-hook of base_shop__orders_checked: stops the build when the table holds no staged order.
+    Either no row was read at all (files empty or with only a header row), or every row was
+    quarantined (the reasons by file). -#}
+{% macro check_orders_staged(relation) %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set counts_query -%}
+        select
+            count(*) as raw_rows,
+            count(case when quarantine_reason is null then 1 end) as staged_rows
+        from {{ relation }}
+    {%- endset -%}
+    {%- set counts = run_query(counts_query).rows[0] -%}
+    {%- set raw_rows = counts[0] | int -%}
+    {%- if counts[1] | int > 0 -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    {%- if raw_rows == 0 -%}
+        {%- set files = [] -%}
+        {%- if target.type == 'duckdb' -%}
+            {%- set data_dir = input_data_dir() -%}
+            {%- for file in list_input_files(data_dir, 'orders') -%}
+                {%- do files.append(file[data_dir | length + 1:] if file.startswith(data_dir ~ '/') else file) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {{ exceptions.raise_compiler_error(
+            'No orders: not one row was read from the orders input ('
+            ~ (files | join(', ') if files else graph_relation_name('source', 'orders', 'shop'))
+            ~ ' in LOYALTY_DATA_DIR=' ~ input_data_dir() ~ '). Likely cause: every file is empty or has only'
+            ~ ' a header row (an export of an empty period or a failed export). CSV lines are never read as'
+            ~ ' comments, so ids starting with # are not the cause. The build stops rather than'
+            ~ ' report zero customers.') }}
+    {%- endif -%}
+    {%- set detail_query -%}
+        select source_file, quarantine_reason, count(*) as rows_count
+        from {{ relation }}
+        group by source_file, quarantine_reason
+        order by rows_count desc, source_file, quarantine_reason
+        limit 10
+    {%- endset -%}
+    {%- set hints = {
+        'missing_order_id': 'order_id is empty',
+        'missing_ordered_at': 'ordered_at is empty',
+        'unparseable_ordered_at': 'ordered_at must be ISO 8601, e.g. 2024-03-01 14:05:00',
+        'implausible_ordered_at': 'ordered_at before min_valid_date ' ~ var('min_valid_date'),
+        'future_ordered_at': 'ordered_at after the run day and as_of_date',
+        'missing_amount': 'amount is empty',
+        'unparseable_amount': 'amount must be a number with a decimal point and no thousands separator',
+        'unknown_currency': 'currency not in seeds/currencies.csv',
+        'unknown_status': 'status not in seeds/order_statuses.csv',
+        'conflicting_duplicate': 'the same order_id twice in one file with different values',
+    } -%}
+    {%- set lines = [] -%}
+    {%- for row in run_query(detail_query).rows -%}
+        {%- set hint = hints.get(row[1]) -%}
+        {%- do lines.append('  ' ~ row[0] ~ ': ' ~ row[2] ~ ' x ' ~ row[1] ~ (' (' ~ hint ~ ')' if hint else '')) -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error(
+        'No orders staged: all ' ~ raw_rows ~ ' orders rows were quarantined, so no order is left to'
+        ~ ' score. Reasons (file: rows x reason):\n' ~ lines | join('\n')
+        ~ '\nEvery row and its reason is in ' ~ relation ~ ' (quarantine_reason is not null).') }}
+{% endmacro %}
+
+
+{#- Post-hook of int_customer_facts_snapshotted: stops the build when no customer has an order on
+    or before as_of_date, saying why from the staged orders: none staged, only guest orders (empty
+    customer_id), only cancelled ones, or as_of_date before the first customer order. -#}
+{% macro check_customers_present(relation) %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set customers = run_query('select count(*) from ' ~ relation ~ ' where is_current').rows[0][0] | int -%}
+    {%- if customers > 0 -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    {%- set orders = graph_relation_name('model', 'base_shop__orders_checked') -%}
+    {%- set as_of = as_of_date_value() -%}
+    {%- set diagnosis_query -%}
+        select
+            count(*) as staged_rows,
+            count(customer_id) as customer_rows,
+            count(case when customer_id is not null and not is_cancelled then 1 end) as customer_kept_rows,
+            count(case when customer_id is not null and not is_cancelled
+                and order_date <= {{ as_of_date() }} then 1 end) as customer_in_scope_rows,
+            min(case when customer_id is not null and not is_cancelled then order_date end) as first_date,
+            max(case when customer_id is not null and not is_cancelled then order_date end) as last_date
+        from {{ orders }}
+        where quarantine_reason is null
+    {%- endset -%}
+    {%- set d = run_query(diagnosis_query).rows[0] -%}
+    {%- set staged_rows = d[0] | int -%}
+    {%- set files_query -%}
+        select source_file, count(*) as rows_count
+        from {{ orders }}
+        where quarantine_reason is null
+        group by source_file
+        order by source_file
+        limit 10
+    {%- endset -%}
+    {%- set files = [] -%}
+    {%- for row in run_query(files_query).rows -%}
+        {%- do files.append(row[0] ~ ' (' ~ row[1] ~ ' staged)') -%}
+    {%- endfor -%}
+    {%- set where = ' Files: ' ~ (files | join(', ') if files else '(none)') ~ '.' -%}
+    {%- if staged_rows == 0 -%}
+        {%- set cause = 'no order was staged (see ' ~ orders ~ ' for the quarantined rows and their reasons).' -%}
+    {%- elif d[1] | int == 0 -%}
+        {%- set cause = 'all ' ~ staged_rows ~ ' staged orders are guest orders (customer_id is empty): customer'
+            ~ ' marts need a customer id; check that the customer_id column is filled in the export.' -%}
+    {%- elif d[2] | int == 0 -%}
+        {%- set cause = 'every one of the ' ~ d[1] ~ ' staged orders with a customer id is cancelled.' -%}
+    {%- elif d[3] | int == 0 -%}
+        {%- set cause = 'as_of_date ' ~ as_of ~ ' is before all the data: the first customer order is on '
+            ~ d[4] ~ ' (the last on ' ~ d[5] ~ '), and orders after as_of_date are ignored. Use an as_of_date'
+            ~ ' on or after ' ~ d[4] ~ ", e.g. --vars '{as_of_date: " ~ d[5] ~ "}'." -%}
+    {%- else -%}
+        {%- set cause = d[3] ~ ' customer orders lie on or before as_of_date ' ~ as_of ~ ' but none reached '
+            ~ relation ~ ' (an inconsistent incremental state: run dbt build --full-refresh).' -%}
+    {%- endif -%}
+    {{ exceptions.raise_compiler_error(
+        'No customers as of ' ~ as_of ~ ': ' ~ cause ~ where ~ ' The build stops rather than report zero customers.') }}
+{% endmacro %}
