@@ -1,6 +1,7 @@
 """Write this run's offers for a CRM: one file per channel, consenting customers only.
 
-Reads the built DuckDB database: ``marts.fct_offer_assignments`` (one offer per customer),
+Reads the serving database the nightly job published (``data/loyalty.duckdb`` by default, never
+the working database a build may be writing): ``marts.fct_offer_assignments`` (one offer per customer),
 ``marts.fct_offer_coverage`` (what each offer's message carries) and ``marts.dim_customers``
 (consent, checked again here). Held-out customers are never exported. A customer is exported on a
 channel only when their consent on it is true, or unknown and ``--explicit-consent-only`` is not

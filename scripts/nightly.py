@@ -144,6 +144,16 @@ def rebuilt_in_run(working: Path, dbt_invocation: str | None) -> list[tuple[str,
         return []
 
 
+def target_dir(dbt_args: list[str]) -> Path:
+    """dbt's target folder for these arguments (--target-path, $DBT_TARGET_PATH or target/)."""
+    for index, argument in enumerate(dbt_args):
+        if argument == "--target-path" and index + 1 < len(dbt_args):
+            return Path(dbt_args[index + 1])
+        if argument.startswith("--target-path="):
+            return Path(argument.split("=", 1)[1])
+    return Path(os.environ.get("DBT_TARGET_PATH") or REPO / "target")
+
+
 def last_publish(serving: Path) -> dict | None:
     """The newest row of the serving database's publish log, or None when there is none."""
     if not serving.exists():
@@ -259,7 +269,7 @@ def run(args: argparse.Namespace) -> int:
                 raise JobError(f"nightly: dbt build failed (exit {code}), see logs/dbt.log; nothing was published: "
                                f"{describe_publish(serving)}", EXIT_BUILD_FAILED)
         try:
-            done = publish(working, serving, data_dir, invocation_id(REPO / "target"))
+            done = publish(working, serving, data_dir, invocation_id(target_dir(args.dbt_args)))
         except JobError:
             raise
         except (duckdb.Error, OSError) as error:

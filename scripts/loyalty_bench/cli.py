@@ -38,6 +38,8 @@ Per size the demo data is generated once (reused while up to date). Each run, on
   floor          one DuckDB query over the raw order files: per-customer recency, frequency,
                  monetary and 1..5 quantile scores (CREATE TABLE AS), in its own process
   full build     dbt build --full-refresh into a fresh database
+  publish        the nightly job's publish of that database's marts to a serving database
+                 (scripts/nightly.py --publish-only)
   RFM subgraph   dbt build -s +dim_customers --full-refresh on that database
   incremental    append one day of orders and corrections (orders/daily/<day>.parquet), then
                  dbt build on the same database as of one day later

@@ -4,7 +4,8 @@ Per size the data is generated once (reused when the generator's ``--if-stale`` 
 date). Each run, on the same files:
 
 1. the floor query (``floor.py``), in a Python process of its own;
-2. ``dbt build --full-refresh`` into a fresh database (the full build, models and tests);
+2. ``dbt build --full-refresh`` into a fresh database (the full build, models and tests), then
+   the nightly job's publish of its marts to a serving database (``nightly.py --publish-only``);
 3. ``dbt build -s +dim_customers --full-refresh`` on that database (the RFM subgraph);
 4. one day of new orders and corrections appended (``daily.py``), then ``dbt build`` on the same
    database with as_of_date one day later (the incremental refresh);
@@ -276,6 +277,20 @@ def run_floor(settings: Settings, data: DataSet, run_dir: Path) -> Step:
     )
 
 
+def run_publish(settings: Settings, database: Path, run_dir: Path) -> Step:
+    """The nightly job's publish of the full build's marts (``nightly.py --publish-only``) to a
+    serving database of the run's own."""
+    step_dir = run_dir / "publish"
+    step_dir.mkdir(parents=True, exist_ok=True)
+    log = step_dir / "publish-output.log"
+    command = [str(settings.python), str(SCRIPTS / "nightly.py"), "--publish-only",
+               "--working", str(database.resolve()), "--serving", str((step_dir / "serving.duckdb").resolve())]
+    measured = run_measured(command, log_path=log, cwd=settings.project_dir)
+    if not measured.ok:
+        raise StepFailed("publish", f"exited {measured.returncode}; log {log}\n{log_tail(log)}", measured)
+    return Step(seconds=measured.seconds, peak_rss_mb=measured.peak_rss_mb, process_seconds=measured.seconds)
+
+
 def _describe(name: str, step: Step) -> str:
     rss = f", peak {step.peak_rss_mb:.0f} MB" if step.peak_rss_mb is not None else ""
     return f"{name} {step.seconds:.1f} s{rss}"
@@ -300,6 +315,7 @@ def run_once(settings: Settings, data: DataSet, run_dir: Path, say: Say) -> dict
         record("floor", run_floor(settings, data, run_dir))
         record("full_build", run_dbt(settings, "full_build", ["build", "--full-refresh"], data,
                                      database, data.as_of, run_dir))
+        record("publish", run_publish(settings, database, run_dir))
         if not settings.skip_rfm:
             record("rfm_subgraph", run_dbt(
                 settings, "rfm_subgraph", ["build", "-s", f"+{RFM_MART}", "--full-refresh"],

@@ -133,6 +133,10 @@ with duckdb.connect(os.environ["DBT_DUCKDB_PATH"]) as connection:
         where trim(customer_id) <> ''
             and try_cast(ordered_at as timestamp) < date '{{as_of}}' + interval 1 day
         group by 1''')
+    # the other marts the nightly job's publish requires
+    connection.execute(f"create or replace table marts.fct_kpi_summary as select date '{{as_of}}' as as_of_date")
+    connection.execute("create or replace table marts.fct_kpis_monthly as select 1 as month")
+    connection.execute("create or replace table marts.fct_input_reconciliation as select 1 as rows_read")
 target.mkdir(parents=True, exist_ok=True)
 (target / "run_results.json").write_text(json.dumps({{"elapsed_time": 0.01}}))
 """
@@ -192,9 +196,14 @@ def test_failed_step_exits_one_and_keeps_the_log(tmp_path: Path, data_root: Path
 
 SLEEPING_DBT = """\
 #!/bin/sh
-# Stands in for dbt: full-refresh builds succeed at once, the incremental refresh hangs.
+# Stands in for dbt: full-refresh builds write the marts the publish needs at once, the
+# incremental refresh hangs.
 case " $* " in
-  *" --full-refresh "*) exit 0 ;;
+  *" --full-refresh "*) exec "{python}" -c "import duckdb, os; c = duckdb.connect(os.environ['DBT_DUCKDB_PATH']); \\
+c.execute('create schema if not exists marts'); \\
+[c.execute(f'create or replace table marts.{{t}} as select 1 as x') for t in \\
+('dim_customers', 'fct_kpis_monthly', 'fct_input_reconciliation')]; \\
+c.execute('create or replace table marts.fct_kpi_summary as select current_date as as_of_date')" ;;
 esac
 echo $$ > "{pid_file}"
 exec sleep 120
@@ -204,7 +213,7 @@ exec sleep 120
 def test_sigterm_stops_dbt_and_removes_the_appended_day(tmp_path: Path, data_root: Path) -> None:
     pid_file = tmp_path / "dbt.pid"
     stub = tmp_path / "sleeping-dbt"
-    stub.write_text(SLEEPING_DBT.format(pid_file=pid_file))
+    stub.write_text(SLEEPING_DBT.format(pid_file=pid_file, python=sys.executable))
     stub.chmod(0o755)
     daily_dir = data_root / f"orders-{SMOKE_ORDERS}" / "orders" / "daily"
     bench = subprocess.Popen(
