@@ -189,6 +189,11 @@ def publish(working: Path, serving: Path, data_dir: str, dbt_invocation: str | N
     published_at = datetime.now(UTC).replace(tzinfo=None)
     publish_id = published_at.strftime("%Y%m%dT%H%M%S%fZ")
     with duckdb.connect(str(staging)) as connection:
+        # Copying is re-compressing: without insertion order the copies run in parallel, and FSST
+        # (the costliest string compression to choose and apply) is left out; at 10M orders this
+        # took the copy from 14.8 s to 8.6 s for a serving file 12% larger.
+        connection.execute("set preserve_insertion_order = false")
+        connection.execute("set disabled_compression_methods = 'fsst'")
         try:
             connection.execute(f"attach {sql_string(str(working))} as working (read_only)")
         except duckdb.IOException as error:

@@ -99,9 +99,14 @@
     {%- set to_rebuild = {} -%}
     {%- for unique_id, reason in reasons -%}
         {%- for affected in [unique_id] + models.descendants[unique_id] -%}
+            {%- set why = reason if affected == unique_id
+                else 'reads ' ~ models.nodes[unique_id].name ~ ', rebuilt (' ~ reason ~ ')' -%}
             {%- if affected not in to_rebuild -%}
-                {%- do to_rebuild.update({affected: reason if affected == unique_id
-                    else 'reads ' ~ models.nodes[unique_id].name ~ ', rebuilt (' ~ reason ~ ')'}) -%}
+                {%- do to_rebuild.update({affected: why}) -%}
+            {%- elif affected == unique_id -%}
+                {#- a model's own reasons come first, all of them -#}
+                {%- do to_rebuild.update({affected: (why ~ '; ' ~ to_rebuild[affected]) if to_rebuild[affected].startswith('reads ')
+                    else (to_rebuild[affected] ~ '; ' ~ why)}) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endfor -%}

@@ -176,8 +176,8 @@ def test_only_what_changed_is_rebuilt(chain: dict) -> None:
     assert chain["seed changed"]["rebuilt"]["base_shop__orders_checked"] == \
         "changed since the last build: seed currencies"
     # min_valid_date is named by the orders and the events base models
-    assert chain["var changed"]["rebuilt"]["base_shop__orders_checked"] == \
-        "changed since the last build: var min_valid_date"
+    assert "changed since the last build: var min_valid_date" in \
+        chain["var changed"]["rebuilt"]["base_shop__orders_checked"]
     assert "base_shop__events_checked" in chain["var changed"]["rebuilt"]
     assert "cut-off moved back" in chain["future cut-off moved back"]["rebuilt"]["base_shop__orders_checked"]
 
