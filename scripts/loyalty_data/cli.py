@@ -44,8 +44,13 @@ with one of them the other follows at about 10 orders per customer. 1M customers
 take about a minute and under 1 GB of memory; order lines and events make the largest files
 (--no-lines, --no-events leave them out).
 
+environment:
+  LOYALTY_TODAY=YYYY-MM-DD  the day taken as today for the default --end-date (which is the day
+                          before it); unset or empty: the clock's date. Lets tests and scheduled
+                          jobs generate the same data whatever day they run.
+
 exit codes: 0 written (or already up to date with --if-stale), 1 failed while writing,
-2 bad arguments, 130 interrupted.
+2 bad arguments (or a malformed LOYALTY_TODAY), 130 interrupted.
 
 examples:
   %(prog)s --out data/demo --if-stale
@@ -132,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--end-date",
         type=_iso_date,
         metavar="YYYY-MM-DD",
-        help="last day of the history; no valid order is later (default: yesterday)",
+        help="last day of the history; no valid order is later (default: yesterday, "
+        "the day before LOYALTY_TODAY when that is set)",
     )
     parser.add_argument(
         "--years",

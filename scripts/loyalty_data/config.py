@@ -6,6 +6,8 @@ Everything that shapes the simulated shop lives here, so that the values recorde
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -133,9 +135,27 @@ CONVERSION_DEFINITION = (
 )
 
 
+# "Today" for the default end date, as YYYY-MM-DD; unset or empty means the clock's date.
+TODAY_ENV = "LOYALTY_TODAY"
+
+
+def today() -> date:
+    """The date in LOYALTY_TODAY when it is set, otherwise the clock's date."""
+    text = os.environ.get(TODAY_ENV, "").strip()
+    if not text:
+        return date.today()
+    problem = f"{TODAY_ENV} must be a date in YYYY-MM-DD form, got {text!r}"
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ValueError(problem)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:  # 2027-02-30
+        raise ValueError(problem) from None
+
+
 def default_end_date() -> date:
-    """Yesterday: the newest day that can hold complete data."""
-    return date.today() - timedelta(days=1)
+    """Yesterday (the day before today()): the newest day that can hold complete data."""
+    return today() - timedelta(days=1)
 
 
 @dataclass(frozen=True)

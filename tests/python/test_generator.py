@@ -11,6 +11,7 @@ import csv
 import hashlib
 import importlib
 import json
+import os
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -50,13 +51,22 @@ def _generate(out: Path, **kwargs: object) -> dict:
     return pkg.generate(pkg.GeneratorConfig(**settings), out)
 
 
-def _run_cli(*args: str) -> subprocess.CompletedProcess:
+def _run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The generator's command line; ``env`` adds to (or, with None values, removes from) the
+    environment."""
+    environment = dict(os.environ)
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     return subprocess.run(
         [sys.executable, str(SCRIPT), *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env=environment,
     )
 
 
@@ -637,12 +647,29 @@ def test_cli_defaults_and_bad_arguments(tmp_path: Path) -> None:
         and "--if-stale" in help_run.stdout
         and "exit codes" in help_run.stdout
     )
+    assert "LOYALTY_TODAY" in help_run.stdout
     out = tmp_path / "defaults"
-    run = _run_cli("--out", str(out), "--orders", "2000", "--no-events", "--quiet")
+    # "today" comes from LOYALTY_TODAY here, never from the clock: the default end date is the
+    # day before it (a leap day)
+    run = _run_cli(
+        "--out", str(out), "--orders", "2000", "--no-events", "--quiet",
+        env={"LOYALTY_TODAY": "2028-03-01"},
+    )
     assert run.returncode == 0, run.stderr
     params = json.loads((out / "_generator.json").read_text())["parameters"]
-    assert params["end_date"] == (date.today() - timedelta(days=1)).isoformat()
+    assert params["end_date"] == "2028-02-29"
     assert params["customers"] == 200 and params["orders"] == 2000
+    # --end-date wins over LOYALTY_TODAY; a malformed LOYALTY_TODAY is a usage error
+    run = _run_cli(
+        "--out", str(out), "--orders", "2000", "--no-events", "--quiet", "--end-date", "2025-06-30",
+        env={"LOYALTY_TODAY": "2028-03-01"},
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads((out / "_generator.json").read_text())["parameters"]["end_date"] == "2025-06-30"
+    for bad_today in ("2028-02-30", "1.3.2028", "today"):
+        result = _run_cli("--out", str(tmp_path / "never"), "--quiet", env={"LOYALTY_TODAY": bad_today})
+        assert result.returncode == 2, bad_today
+        assert f"LOYALTY_TODAY must be a date in YYYY-MM-DD form, got {bad_today!r}" in result.stderr
     for bad in (
         ["--customers", "-5"],
         ["--customers", "ten"],
@@ -657,6 +684,29 @@ def test_cli_defaults_and_bad_arguments(tmp_path: Path) -> None:
         assert result.returncode == 2, bad
         assert "error" in result.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_default_end_date_is_the_day_before_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without LOYALTY_TODAY the default end date follows the clock (frozen here, so the test
+    does not depend on the day it runs); with it, the variable's date."""
+    _package()  # scripts/ on sys.path
+    config = importlib.import_module("loyalty_data.config")
+
+    class FrozenDate(date):
+        @classmethod
+        def today(cls) -> date:
+            return cls(2029, 1, 1)
+
+    monkeypatch.setattr(config, "date", FrozenDate)
+    monkeypatch.delenv("LOYALTY_TODAY", raising=False)
+    assert config.default_end_date() == date(2028, 12, 31)
+    monkeypatch.setenv("LOYALTY_TODAY", " ")
+    assert config.default_end_date() == date(2028, 12, 31)
+    monkeypatch.setenv("LOYALTY_TODAY", "2024-03-01")
+    assert config.default_end_date() == date(2024, 2, 29)
+    monkeypatch.setenv("LOYALTY_TODAY", "20240301")
+    with pytest.raises(ValueError, match="LOYALTY_TODAY must be a date in YYYY-MM-DD form"):
+        config.default_end_date()
 
 
 def test_cli_write_failure_exit_code(tmp_path: Path) -> None:

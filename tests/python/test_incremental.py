@@ -1,6 +1,10 @@
 """A nightly refresh reads only new files, and its marts are identical to a full rebuild: new
 orders, late orders, corrections of old orders (the same order id in a later file), duplicates of
-loaded rows, conflicts inside the new file, and order lines arriving after their order."""
+loaded rows, conflicts inside the new file, and order lines arriving after their order.
+
+The data ends on a fixed day (END), so what the test expects does not depend on the day it runs:
+every generated timestamp is on or before END or (the deliberately "future" rows) in 2099, and a
+run on any day before 2088 holds back the same rows as future."""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ import csv
 import json
 import subprocess
 import sys
-from datetime import date, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +21,25 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from dbt_project_runner import REPO, build, dbt, query
+
+END = date(2025, 6, 30)
+# Rows the model holds back as future_ordered_at are those on or after the later of the run day and
+# as_of_date, plus future_tolerance_days (1) and a day. No generated timestamp lies between the
+# first build's as_of_date and FAR_FUTURE, so the rows held back are the same on any run day.
+FAR_FUTURE = datetime(2090, 1, 1)
+
+
+def raw_order_rows(data: Path) -> list[tuple[str, str, datetime | None]]:
+    """(source_file, trimmed order id, parsed ordered_at or None) of every row of the order files."""
+    rows = []
+    for path in sorted((data / "orders").glob("*.parquet")):
+        for row in pq.read_table(path, columns=["order_id", "ordered_at"]).to_pylist():
+            try:
+                ordered_at = datetime.fromisoformat((row["ordered_at"] or "").strip())
+            except ValueError:
+                ordered_at = None
+            rows.append((path.relative_to(data).as_posix(), (row["order_id"] or "").strip(), ordered_at))
+    return rows
 
 
 def compare_schemas(left: Path, right: Path, schema: str) -> dict[str, tuple[int, int]]:
@@ -52,9 +76,12 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("incremental")
     data = work / "data"
     subprocess.run([sys.executable, str(REPO / "scripts" / "generate_data.py"), "--out", str(data),
-                    "--customers", "1500", "--seed", "11", "--quiet", "--no-events"], check=True)
-    end = date.fromisoformat(json.loads((data / "_generator.json").read_text())["history"]["end_date"])
+                    "--customers", "1500", "--seed", "11", "--quiet", "--no-events", "--end-date", END.isoformat()],
+                   check=True)
+    manifest = json.loads((data / "_generator.json").read_text())
+    end = END
     first, second = end + timedelta(days=1), end + timedelta(days=2)
+    loaded_rows = raw_order_rows(data)
     # order lines as a folder, so that a later file can add lines
     (data / "order_lines").mkdir()
     (data / "order_lines.parquet").rename(data / "order_lines" / "history.parquet")
@@ -91,6 +118,7 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # a conflict inside the new file about a loaded order: neither copy wins, the old row is superseded
     lines.append(f"{old[3]['order_id']},{old[3]['customer_id']},{day} 10:00:00,1.00,GBP,completed,web,\n")
     lines.append(f"{old[3]['order_id']},{old[3]['customer_id']},{day} 10:00:00,2.00,GBP,completed,web,\n")
+    new_order_ids = {line.split(",")[0] for line in lines}
     daily = data / "orders" / "daily" / f"{day}.csv"
     daily.parent.mkdir()
     daily.write_text(header + "".join(lines))
@@ -113,7 +141,8 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     build(data, full_db, work / "full", second.isoformat())
     return {"incremental": incremental_db, "full": full_db, "old": old, "work": work, "data": data,
             "second": second, "day": day, "log": result.stdout, "late_order": late_order, "late_cost": late_cost,
-            "unit_cost": Decimal(product["unit_cost"])}
+            "unit_cost": Decimal(product["unit_cost"]), "first": first, "loaded_rows": loaded_rows,
+            "new_order_ids": new_order_ids, "new_rows": len(lines), "manifest": manifest}
 
 
 def test_marts_identical_to_a_full_rebuild(refreshed: dict) -> None:
@@ -137,9 +166,19 @@ def test_refresh_reclassified_only_the_new_file_and_affected_orders(refreshed: d
         group by 1 order by 1
     """)
     files = dict(rows)
-    new_file = next(name for name in files if name.startswith("orders/daily/"))
-    assert files.pop(new_file) == 8
-    assert sum(files.values()) <= 8  # the loaded rows of the corrected orders (and held-back future rows)
+    assert files.pop(f"orders/daily/{refreshed['day']}.csv") == refreshed["new_rows"] == 8
+    # Besides the new file, exactly the loaded rows that share an order id with a new row or with a
+    # row held back as future (re-checked on every run), counted here from the raw files.
+    loaded = refreshed["loaded_rows"]
+    earliest_cutoff = datetime.combine(refreshed["first"] + timedelta(days=2), datetime.min.time())
+    assert not [row for row in loaded if row[2] and earliest_cutoff <= row[2] < FAR_FUTURE]
+    held_back = {order_id for _, order_id, ordered_at in loaded
+                 if order_id and ordered_at and ordered_at >= FAR_FUTURE}
+    assert len(held_back) == refreshed["manifest"]["bad_rows"]["future_ordered_at"] > 0
+    corrected = refreshed["new_order_ids"] & {order_id for _, order_id, _ in loaded}
+    assert corrected == {refreshed["old"][i]["order_id"] for i in (0, 1, 3)}
+    expected = Counter(source_file for source_file, order_id, _ in loaded if order_id in held_back | corrected)
+    assert files == dict(expected)
 
 
 def test_corrections_and_conflicts_applied(refreshed: dict) -> None:

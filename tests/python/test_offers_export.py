@@ -163,10 +163,11 @@ def test_out_of_range_offers_vars_stop_the_build(tmp_path: Path) -> None:
     data.mkdir()
     (data / "orders.csv").write_text("order_id,customer_id,ordered_at,amount\n", encoding="utf-8")
     args = ["compile", "--select", "int_offer_candidates_guarded"]
-    ok = dbt(args, data, tmp_path / "ok.duckdb", tmp_path / "ok", check=False)
+    as_of = {"as_of_date": "2025-06-30"}  # a fixed day, not the run's
+    ok = dbt([*args, "--vars", json.dumps(as_of)], data, tmp_path / "ok.duckdb", tmp_path / "ok", check=False)
     assert ok.returncode == 0, ok.stdout[-2000:]
-    bad = dbt([*args, "--vars", json.dumps({"offer_cashback_max_aov_share": 0.12, "offer_unknown_consent": "maybe"})],
-              data, tmp_path / "bad.duckdb", tmp_path / "bad", check=False)
+    bad_vars = {**as_of, "offer_cashback_max_aov_share": 0.12, "offer_unknown_consent": "maybe"}
+    bad = dbt([*args, "--vars", json.dumps(bad_vars)], data, tmp_path / "bad.duckdb", tmp_path / "bad", check=False)
     assert bad.returncode != 0
     assert "offer_cashback_max_aov_share must be in (0, 0.1]" in bad.stdout
     assert "offer_unknown_consent must be 'allow' or 'deny'" in bad.stdout

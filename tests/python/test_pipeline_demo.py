@@ -1,6 +1,9 @@
 """End-to-end build on generated demo data, checked against an independent computation from the
 raw files: every row's fate (staged or quarantined, and why), every customer's facts, scores and
-lifecycle status, the Pareto share and monthly repeat KPIs."""
+lifecycle status, the Pareto share and monthly repeat KPIs.
+
+The data ends on a fixed day (END_DATE), so nothing here depends on the day the test runs: every
+generated timestamp is on or before END_DATE or (the deliberately "future" rows) in 2099."""
 
 from __future__ import annotations
 
@@ -19,6 +22,10 @@ import reference_model as ref
 from dbt_project_runner import REPO, build, query
 
 CUSTOMERS = 3000
+END_DATE = date(2025, 6, 30)
+# No generated timestamp lies between as_of_date and this, so a run on any day before 2088 holds
+# back the same rows as future_ordered_at (see classify_raw_orders).
+FAR_FUTURE = datetime(2090, 1, 1)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +34,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     data_dir = work / "data"
     subprocess.run(
         [sys.executable, str(REPO / "scripts" / "generate_data.py"), "--out", str(data_dir),
-         "--customers", str(CUSTOMERS), "--seed", "7", "--quiet"],
+         "--customers", str(CUSTOMERS), "--seed", "7", "--end-date", END_DATE.isoformat(), "--quiet"],
         check=True,
     )
     meta = json.loads((data_dir / "_generator.json").read_text())
@@ -50,10 +57,15 @@ def _parse_timestamp(text: str) -> datetime | None:
 
 
 def classify_raw_orders(data_dir: Path, as_of: date) -> tuple[list[ref.Order], Counter]:
-    """Apply the documented quality rules to the raw order files, in plain Python."""
+    """Apply the documented quality rules to the raw order files, in plain Python.
+
+    A timestamp is future when it is on or after the later of the run day and as_of, plus
+    future_tolerance_days (1) and a day. The run day is not known here, so the rule is applied
+    with the earliest cut-off (as_of's), and no timestamp may lie between that and FAR_FUTURE:
+    then every run day up to 2088 gives the same classification."""
     rates = {row["currency_code"]: Decimal(row["rate_to_reporting"]) for row in _seed("currencies")}
     statuses = {row["status"]: row for row in _seed("order_statuses")}
-    future = datetime.combine(max(date.today(), as_of) + timedelta(days=2), datetime.min.time())
+    future = datetime.combine(as_of + timedelta(days=2), datetime.min.time())
     reasons: Counter = Counter()
     valid: list[tuple] = []
     for path in sorted((data_dir / "orders").iterdir()):
@@ -75,6 +87,7 @@ def classify_raw_orders(data_dir: Path, as_of: date) -> tuple[list[ref.Order], C
             elif ordered_at < datetime(2000, 1, 1):
                 reasons["implausible_ordered_at"] += 1
             elif ordered_at >= future:
+                assert ordered_at >= FAR_FUTURE, f"{ordered_at}: future or not depends on the run day"
                 reasons["future_ordered_at"] += 1
             elif amount is None:
                 reasons["unparseable_amount" if amount_text else "missing_amount"] += 1
