@@ -52,7 +52,14 @@ check-project: setup  ## project rules over the manifest (naming, layering, test
 	$(BIN)/dbt parse --quiet --target-path $(CURDIR)/target/check
 	$(BIN)/python scripts/check_project.py --manifest $(CURDIR)/target/check/manifest.json
 
-pytest: setup  ## generator, scripts, generic tests, end-to-end builds on generated and real data
+# Debian packages the tests use: faketime moves the clock (the shifted runs below and the
+# `make run` on consecutive days of tests/python/test_make_run.py).
+system-packages:  ## install the Debian packages the tests use (faketime), when missing
+	@command -v faketime >/dev/null || { echo "installing faketime (apt-get)"; mkdir -p $(CURDIR)/target; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; } \
+		>$(CURDIR)/target/faketime-install.log 2>&1 || { cat $(CURDIR)/target/faketime-install.log; exit 1; }; }
+
+pytest: setup system-packages  ## generator, scripts, generic tests, end-to-end builds on generated and real data
 	$(BIN)/pytest tests/python -q
 
 # The fast tests again under a clock moved a year ahead (faketime, from Debian): no test may
@@ -75,11 +82,8 @@ shifted-ahead-quick: SHIFT_TESTS := $(SHIFTED_QUICK_TESTS) tests/python/test_off
 shifted-back-quick: SHIFT_DAY := $(SHIFT_BACK)
 shifted-back-quick: SHIFT_TESTS := $(SHIFTED_QUICK_TESTS)
 
-.PHONY: pytest-shifted shifted-ahead-builds shifted-ahead-quick shifted-back-quick
-pytest-shifted: setup  ## the fast tests under faketime, a year ahead (the quickest also three years back)
-	@command -v faketime >/dev/null || { echo "installing faketime (apt-get)"; mkdir -p $(CURDIR)/target; \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; } \
-		>$(CURDIR)/target/faketime-install.log 2>&1 || { cat $(CURDIR)/target/faketime-install.log; exit 1; }; }
+.PHONY: system-packages pytest-shifted shifted-ahead-builds shifted-ahead-quick shifted-back-quick
+pytest-shifted: setup system-packages  ## the fast tests under faketime, a year ahead (the quickest also three years back)
 	@$(MAKE) --no-print-directory -j3 --output-sync=target SHIFT_AHEAD=$(SHIFT_AHEAD) SHIFT_BACK=$(SHIFT_BACK) \
 		shifted-ahead-builds shifted-ahead-quick shifted-back-quick
 
