@@ -25,7 +25,8 @@ def make(target: str, day: str, env: dict[str, str]) -> subprocess.CompletedProc
 
 def test_make_run_on_consecutive_days_twice_and_after_another_folder(tmp_path: Path) -> None:
     assert shutil.which("faketime"), "faketime is missing: `make test` installs it (Debian package faketime)"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("MAKE", "MFLAGS"))}
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("MAKE", "MFLAGS")) and key != "LOYALTY_TODAY"}
     env.update(LOYALTY_DATA_DIR=str(tmp_path / "demo"), DBT_DUCKDB_PATH=str(tmp_path / "work" / "loyalty.duckdb"),
                LOYALTY_SERVING_PATH=str(tmp_path / "serving.duckdb"))
     runs = []
