@@ -35,7 +35,7 @@
                 {%- do empty_columns.append('cast(null as varchar) as ' ~ column[0]) -%}
             {%- endfor -%}
             {%- do selects.append('select cast(null as varchar) as source_file, cast(null as bigint) as source_row_number, '
-                ~ empty_columns | join(', ') ~ ' where false') -%}
+                ~ empty_columns | join(', ') ~ ', cast(null as varchar) as read_error where false') -%}
         {%- endif -%}
         {%- do statements.append('create or replace view ' ~ raw_schema ~ '.' ~ entity ~ ' as\n'
             ~ selects | join('\nunion all\n')) -%}
@@ -120,5 +120,5 @@
     {%- endfor -%}
     {%- set relative = file[data_dir | length + 1:] if file.startswith(data_dir ~ '/') else file -%}
     {{ return("select '" ~ relative | replace("'", "''") ~ "' as source_file, cast(" ~ row_number
-        ~ " as bigint) as source_row_number, " ~ select_list | join(', ') ~ ' from ' ~ reader) }}
+        ~ " as bigint) as source_row_number, " ~ select_list | join(', ') ~ ', cast(null as varchar) as read_error from ' ~ reader) }}
 {% endmacro %}
