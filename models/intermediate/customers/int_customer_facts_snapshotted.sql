@@ -35,6 +35,7 @@ days_in_scope as (
 
 ),
 
+{% set customer = ['customer_id', 'score_date'] -%}
 totals as (
 
     select
@@ -48,14 +49,14 @@ totals as (
         {{ sum_count('purchase_orders_count') }} as orders_count,
         count(case when purchase_orders_count > 0 then 1 end) as purchase_days_count,
         {{ sum_count('return_documents_count') }} as returns_count,
-        {{ sum_money('gross_amount') }} as gross_revenue,
-        {{ sum_money('return_amount') }} as returns_amount,
-        {{ sum_money('net_amount') }} as net_revenue,
-        {{ sum_money('discount_amount') }} as discount_amount,
+        {{ sum_money('gross_amount', customer) }} as gross_revenue,
+        {{ sum_money('return_amount', customer) }} as returns_amount,
+        {{ sum_money('net_amount', customer) }} as net_revenue,
+        {{ sum_money('discount_amount', customer) }} as discount_amount,
         {{ sum_count('discounted_orders_count') }} as discounted_orders_count,
         {{ sum_count('discount_known_orders_count') }} as discount_known_orders_count,
-        {{ sum_money('cost_amount') }} as cost_amount,
-        {{ sum_money('margin_amount') }} as margin_amount,
+        {{ sum_money('cost_amount', customer) }} as cost_amount,
+        {{ sum_money('margin_amount', customer) }} as margin_amount,
         {{ sum_count('costed_orders_count') }} as costed_orders_count,
         {{ sum_count('orders_count') }} as documents_count
 
@@ -82,7 +83,8 @@ rhythm as (
                 and days_in_scope.order_date < totals.last_purchase_date
                 then days_in_scope.order_date
         end) as previous_purchase_date,
-        {{ sum_money('case when ' ~ in_recent_window ~ ' then days_in_scope.gross_amount else 0 end') }}
+        {{ sum_money('case when ' ~ in_recent_window ~ ' then days_in_scope.gross_amount else 0 end',
+            {'customer_id': 'totals.customer_id', 'score_date': 'totals.score_date'}) }}
             as recent_gross_amount,
         {{ sum_count('case when ' ~ in_recent_window ~ ' then days_in_scope.purchase_orders_count else 0 end') }}
             as recent_orders_count

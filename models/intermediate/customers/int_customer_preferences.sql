@@ -28,7 +28,8 @@ category_spend as (
     select
         orders.customer_id,
         products.category,
-        {{ sum_money('order_lines.amount') }} as spend_amount
+        {{ sum_money('order_lines.amount', {'customer_id': 'orders.customer_id', 'category': 'products.category'}) }}
+            as spend_amount
 
     from orders
 

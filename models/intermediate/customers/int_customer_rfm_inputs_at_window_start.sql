@@ -25,7 +25,8 @@ totals as (
         max(case when customer_days.purchase_orders_count > 0 then customer_days.order_date end)
             as last_purchase_date,
         {{ sum_count('customer_days.purchase_orders_count') }} as orders_count,
-        {{ sum_money('customer_days.net_amount') }} as net_revenue
+        {{ sum_money('customer_days.net_amount',
+            {'customer_id': 'customer_days.customer_id', 'score_date': 'score_dates.score_date'}) }} as net_revenue
 
     from customer_days
 

@@ -38,7 +38,7 @@ customer_revenue as (
 
     select
         customer_id,
-        {{ sum_money('net_amount') }} as net_amount
+        {{ sum_money('net_amount', ['customer_id']) }} as net_amount
 
     from customer_days
 
@@ -51,7 +51,8 @@ segment_revenue as (
     select
         customers.offer_segment,
         count(*) as customers_count,
-        coalesce({{ sum_money('customer_revenue.net_amount') }}, 0) as revenue_base_amount
+        coalesce({{ sum_money('customer_revenue.net_amount', {'offer_segment': 'customers.offer_segment'}) }}, 0)
+            as revenue_base_amount
 
     from customers
 

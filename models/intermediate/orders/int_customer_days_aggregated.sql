@@ -70,6 +70,7 @@ customer_orders as (
 ),
 {% endif %}
 
+{% set days = ['customer_id', 'order_date'] -%}
 aggregated as (
 
     select
@@ -79,15 +80,15 @@ aggregated as (
         count(case when is_return_document then 1 end) as return_documents_count,
         min(case when is_purchase_order then ordered_at end) as first_purchase_at,
         max(case when is_purchase_order then ordered_at end) as last_purchase_at,
-        {{ sum_money('gross_amount') }} as gross_amount,
-        {{ sum_money('return_amount') }} as return_amount,
-        {{ sum_money('net_amount') }} as net_amount,
-        {{ sum_money('discount_amount') }} as discount_amount,
+        {{ sum_money('gross_amount', days) }} as gross_amount,
+        {{ sum_money('return_amount', days) }} as return_amount,
+        {{ sum_money('net_amount', days) }} as net_amount,
+        {{ sum_money('discount_amount', days) }} as discount_amount,
         count(case when is_purchase_order and is_discounted then 1 end) as discounted_orders_count,
         count(case when is_purchase_order and has_discount_data then 1 end)
             as discount_known_orders_count,
-        {{ sum_money('cost_amount') }} as cost_amount,
-        {{ sum_money('margin_amount') }} as margin_amount,
+        {{ sum_money('cost_amount', days) }} as cost_amount,
+        {{ sum_money('margin_amount', days) }} as margin_amount,
         count(cost_amount) as costed_orders_count,
         count(*) as orders_count
 

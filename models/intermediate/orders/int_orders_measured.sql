@@ -70,7 +70,8 @@ line_costs as (
 
     select
         order_lines.order_id,
-        {{ sum_money('order_lines.quantity * products.unit_cost') }} as cost_amount,
+        {{ sum_money('order_lines.quantity * products.unit_cost', {'order_id': 'order_lines.order_id'}) }}
+            as cost_amount,
         count(*) as lines_count,
         count(products.unit_cost) as costed_lines_count
 

@@ -29,12 +29,14 @@ summary as (
         count(*) as customers_count,
         sum(case when orders_count >= 2 then 1 else 0 end) as repeat_customers_count,
         sum(orders_count) as orders_count,
-        sum(net_revenue) as net_revenue,
-        sum(case when revenue_rank <= {{ var('pareto_top_share') }} * customers_count then net_revenue else 0 end)
+        {{ sum_money('net_revenue') }} as net_revenue,
+        {{ sum_money(
+            'case when revenue_rank <= ' ~ var('pareto_top_share') ~ ' * customers_count then net_revenue else 0 end'
+        ) }}
             as top_customers_net_revenue,
         avg(avg_days_between_orders) as avg_days_between_orders,
         avg(net_revenue) as avg_ltv,
-        sum(margin_amount) as margin_amount,
+        {{ sum_money('margin_amount') }} as margin_amount,
         sum(case when lifecycle_status = 'active' then 1 else 0 end) as active_customers_count,
         sum(case when lifecycle_status = 'at_risk' then 1 else 0 end) as at_risk_customers_count,
         sum(case when lifecycle_status = 'churned' then 1 else 0 end) as churned_customers_count
@@ -46,8 +48,8 @@ summary as (
 repeat_revenue as (
 
     select
-        sum(repeat_net_revenue) as repeat_net_revenue,
-        sum(net_revenue) as net_revenue
+        {{ sum_money('repeat_net_revenue') }} as repeat_net_revenue,
+        {{ sum_money('net_revenue') }} as net_revenue
 
     from {{ ref('fct_kpis_monthly') }}
 

@@ -43,6 +43,7 @@ sequenced as (
 
 ),
 
+{% set customer_month = {'customer_id': 'customer_id', 'month': 'cast(month_start_date as date)'} -%}
 customer_months as (
 
     -- one row per customer and month: the additive pieces of every KPI
@@ -52,12 +53,12 @@ customer_months as (
         max(case when purchase_orders_count > 0 then 1 else 0 end) as is_buyer,
         max(case when previous_purchase_date is not null then 1 else 0 end) as is_repeat_buyer,
         {{ sum_count('purchase_orders_count') }} as orders_count,
-        {{ sum_money('net_amount') }} as net_revenue,
-        {{ sum_money('case when previous_purchase_date is not null then net_amount else 0 end') }}
+        {{ sum_money('net_amount', customer_month) }} as net_revenue,
+        {{ sum_money('case when previous_purchase_date is not null then net_amount else 0 end', customer_month) }}
             as repeat_net_revenue,
         {{ sum_count(dbt.datediff('previous_purchase_date', 'order_date', 'day')) }} as days_between_purchases,
         count(previous_purchase_date) as repeat_purchase_days_count,
-        {{ sum_money('margin_amount') }} as margin_amount
+        {{ sum_money('margin_amount', customer_month) }} as margin_amount
 
     from sequenced
 
@@ -65,6 +66,7 @@ customer_months as (
 
 ),
 
+{% set segment_month = {'rfm_segment': 'customers.rfm_segment', 'month': 'customer_months.month_start_date'} -%}
 by_segment as (
 
     -- a customer has one segment (as of as_of_date), so counts of customers add up across segments
@@ -78,11 +80,11 @@ by_segment as (
                 then 1
         end) as new_customers_count,
         {{ sum_count('customer_months.orders_count') }} as orders_count,
-        {{ sum_money('customer_months.net_revenue') }} as net_revenue,
-        {{ sum_money('customer_months.repeat_net_revenue') }} as repeat_net_revenue,
+        {{ sum_money('customer_months.net_revenue', segment_month) }} as net_revenue,
+        {{ sum_money('customer_months.repeat_net_revenue', segment_month) }} as repeat_net_revenue,
         {{ sum_count('customer_months.days_between_purchases') }} as days_between_purchases,
         {{ sum_count('customer_months.repeat_purchase_days_count') }} as repeat_purchase_days_count,
-        {{ sum_money('customer_months.margin_amount') }} as margin_amount
+        {{ sum_money('customer_months.margin_amount', segment_month) }} as margin_amount
 
     from customer_months
 
@@ -104,11 +106,11 @@ all_customers as (
         sum(repeat_buyers_count) as repeat_buyers_count,
         sum(new_customers_count) as new_customers_count,
         sum(orders_count) as orders_count,
-        sum(net_revenue) as net_revenue,
-        sum(repeat_net_revenue) as repeat_net_revenue,
+        {{ sum_money('net_revenue', ['month_start_date']) }} as net_revenue,
+        {{ sum_money('repeat_net_revenue', ['month_start_date']) }} as repeat_net_revenue,
         sum(days_between_purchases) as days_between_purchases,
         sum(repeat_purchase_days_count) as repeat_purchase_days_count,
-        sum(margin_amount) as margin_amount
+        {{ sum_money('margin_amount', ['month_start_date']) }} as margin_amount
 
     from by_segment
 
