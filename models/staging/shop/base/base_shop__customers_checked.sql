@@ -1,3 +1,5 @@
+{#- Values are read as the input format says (macros/staging/parse_text.sql). -#}
+{%- set fmt = input_format('customers') -%}
 {{ config(
     materialized='table',
     post_hook={'sql': "{{ check_quarantine_share(this, 'customers') }}", 'transaction': false}
@@ -16,9 +18,10 @@ parsed as (
     select
         source_file,
         source_row_number,
-        nullif(trim(customer_id), '') as customer_id,
+        read_error,
+        {{ clean_id('customer_id') }} as customer_id,
         nullif(trim(signup_at), '') as signup_at_text,
-        {{ safe_cast("nullif(trim(signup_at), '')", dbt.type_timestamp()) }} as signup_at,
+        {{ parse_timestamp("nullif(trim(signup_at), '')", fmt) }} as signup_at,
         nullif(lower(trim(consent_email)), '') as consent_email_text,
         nullif(lower(trim(consent_sms)), '') as consent_sms_text,
         nullif(lower(trim(consent_push)), '') as consent_push_text,
@@ -35,6 +38,7 @@ validated as (
     select
         *,
         case
+            when read_error is not null then read_error
             when customer_id is null then 'missing_customer_id'
             when signup_at_text is not null and signup_at is null then 'unparseable_signup_at'
             when signup_at >= {{ max_valid_timestamp() }} then 'future_signup_at'

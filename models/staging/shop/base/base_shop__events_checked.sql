@@ -1,7 +1,9 @@
 {#- Incremental by input file: a run reads only files not loaded before. Events have no id, so an
     event identical to a loaded one (same customer, time, type and product) is a duplicate: the
     loaded rows with the same content as a new row are classified again together with it, and so
-    are rows held back as "future" (they may have become valid). -#}
+    are rows held back as "future" (they may have become valid). Values are read as the input
+    format says (macros/staging/parse_text.sql). -#}
+{%- set fmt = input_format('events') -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -26,11 +28,12 @@ parsed_new as (
     select
         source_file,
         source_row_number,
-        nullif(trim(customer_id), '') as customer_id,
+        {{ clean_id('customer_id') }} as customer_id,
         nullif(trim(event_at), '') as event_at_text,
-        {{ safe_cast("nullif(trim(event_at), '')", dbt.type_timestamp()) }} as event_at,
+        {{ parse_timestamp("nullif(trim(event_at), '')", fmt) }} as event_at,
         nullif(lower(trim(event_type)), '') as event_type,
-        nullif(trim(product_id), '') as product_id
+        {{ clean_id('product_id') }} as product_id,
+        read_error
 
     from source
 
@@ -46,7 +49,9 @@ parsed_loaded as (
         loaded.event_at_text,
         loaded.event_at,
         loaded.event_type,
-        loaded.product_id
+        loaded.product_id,
+        -- rows the reader could not parse have no customer_id, so none is loaded again here
+        cast(null as varchar) as read_error
 
     from {{ this }} as loaded
 
@@ -84,6 +89,7 @@ validated as (
     select
         *,
         case
+            when read_error is not null then read_error
             when customer_id is null then 'missing_customer_id'
             when event_at_text is null then 'missing_event_at'
             when event_at is null then 'unparseable_event_at'

@@ -1,3 +1,5 @@
+{#- Values are read as the input format says (macros/staging/parse_text.sql). -#}
+{%- set fmt = input_format('offer_sends') -%}
 {{ config(
     materialized='table',
     post_hook={'sql': "{{ check_quarantine_share(this, 'offer_sends') }}", 'transaction': false}
@@ -16,11 +18,12 @@ parsed as (
     select
         source_file,
         source_row_number,
-        nullif(trim(send_id), '') as send_id,
-        nullif(trim(customer_id), '') as customer_id,
-        nullif(trim(offer_id), '') as offer_id,
+        read_error,
+        {{ clean_id('send_id') }} as send_id,
+        {{ clean_id('customer_id') }} as customer_id,
+        {{ clean_id('offer_id') }} as offer_id,
         nullif(trim(sent_at), '') as sent_at_text,
-        {{ safe_cast("nullif(trim(sent_at), '')", dbt.type_timestamp()) }} as sent_at,
+        {{ parse_timestamp("nullif(trim(sent_at), '')", fmt) }} as sent_at,
         nullif(lower(trim(channel)), '') as channel,
         nullif(lower(trim(is_holdout)), '') as is_holdout_text,
         {{ safe_cast("nullif(lower(trim(is_holdout)), '')", dbt.type_boolean()) }} as is_holdout
@@ -34,6 +37,7 @@ validated as (
     select
         *,
         case
+            when read_error is not null then read_error
             when send_id is null then 'missing_send_id'
             when customer_id is null then 'missing_customer_id'
             when offer_id is null then 'missing_offer_id'

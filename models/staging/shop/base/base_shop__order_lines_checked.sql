@@ -1,6 +1,8 @@
 {#- Incremental by input file: a run reads only files not loaded before. A line has no key of its
     own and nothing in a later file replaces it, so loaded lines are never classified again; the
-    run's batch_loaded_at tells int_orders_measured which orders got new lines. -#}
+    run's batch_loaded_at tells int_orders_measured which orders got new lines. Values are read as
+    the input format says (macros/staging/parse_text.sql). -#}
+{%- set fmt = input_format('order_lines') -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -25,14 +27,15 @@ parsed as (
     select
         source_file,
         source_row_number,
-        nullif(trim(order_id), '') as order_id,
-        nullif(trim(product_id), '') as product_id,
+        read_error,
+        {{ clean_id('order_id') }} as order_id,
+        {{ clean_id('product_id') }} as product_id,
         nullif(trim(quantity), '') as quantity_text,
         nullif(trim(amount), '') as amount_text,
         nullif(trim(unit_price), '') as unit_price_text,
-        {{ safe_cast("nullif(trim(quantity), '')", money_type()) }} as quantity,
-        {{ safe_cast("nullif(trim(amount), '')", money_type()) }} as amount,
-        {{ safe_cast("nullif(trim(unit_price), '')", money_type()) }} as unit_price
+        {{ parse_decimal("nullif(trim(quantity), '')", fmt, money_type()) }} as quantity,
+        {{ parse_decimal("nullif(trim(amount), '')", fmt, money_type()) }} as amount,
+        {{ parse_decimal("nullif(trim(unit_price), '')", fmt, money_type()) }} as unit_price
 
     from source
 
@@ -43,6 +46,7 @@ validated as (
     select
         *,
         case
+            when read_error is not null then read_error
             when order_id is null then 'missing_order_id'
             when product_id is null then 'missing_product_id'
             when quantity_text is null then 'missing_quantity'

@@ -2,7 +2,14 @@
     already-loaded row that shares an order id with the new rows (a correction in a later file
     supersedes the earlier row; a duplicate of an earlier row is quarantined), plus rows held back
     as "future" (they may have become valid). Every (re)classified row carries the run's
-    batch_loaded_at, which the order-level intermediates use as their watermark. -#}
+    batch_loaded_at, which the order-level intermediates use as their watermark.
+    Values are read as the input format says (macros/staging/parse_text.sql). With the format's
+    continuation_row_when_empty naming a column (Shopify's export: the second and later rows of an
+    order carry only line-item fields), a row with that column empty whose order_id appears in an
+    earlier row of the same file is a `continuation_row`: part of an order already read, not a bad
+    row. Files are never loaded in part, so the rows of an order in one file are read together. -#}
+{%- set fmt = input_format('orders') -%}
+{%- set continuation_column = fmt.continuation_row_when_empty -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -42,14 +49,20 @@ trimmed as (
     select
         source_file,
         source_row_number,
-        nullif(trim(order_id), '') as order_id,
-        nullif(trim(customer_id), '') as customer_id,
+        read_error,
+        {{ clean_id('order_id') }} as order_id,
+        {{ clean_id('customer_id') }} as customer_id,
         nullif(trim(ordered_at), '') as ordered_at_text,
         nullif(trim(amount), '') as amount_text,
         coalesce(nullif(upper(trim(currency)), ''), '{{ var("reporting_currency") }}') as currency_code,
         coalesce(nullif(lower(trim(status)), ''), 'completed') as status,
         nullif(lower(trim(channel)), '') as channel,
-        nullif(trim(discount_amount), '') as discount_amount_text
+        nullif(trim(discount_amount), '') as discount_amount_text,
+        {% if continuation_column -%}
+            nullif(trim({{ continuation_column }}), '') is null
+        {%- else -%}
+            false
+        {%- endif %} as is_continuation_column_empty
 
     from source
 
@@ -68,13 +81,22 @@ parsed_new as (
         trimmed.status,
         trimmed.channel,
         trimmed.discount_amount_text,
-        {{ safe_cast('trimmed.ordered_at_text', dbt.type_timestamp()) }} as ordered_at,
-        {{ safe_cast('trimmed.amount_text', money_type()) }} as amount_original,
-        {{ safe_cast('trimmed.discount_amount_text', money_type()) }} as discount_amount_original,
+        {{ parse_timestamp('trimmed.ordered_at_text', fmt) }} as ordered_at,
+        {{ parse_decimal('trimmed.amount_text', fmt, money_type()) }} as amount_original,
+        {{ parse_decimal('trimmed.discount_amount_text', fmt, money_type()) }} as discount_amount_original,
         currencies.rate_to_reporting,
         statuses.is_purchase,
         statuses.is_cancelled,
-        statuses.is_fully_returned
+        statuses.is_fully_returned,
+        trimmed.read_error,
+        {% if continuation_column -%}
+            trimmed.is_continuation_column_empty
+            and trimmed.source_row_number > min(trimmed.source_row_number) over (
+                partition by trimmed.source_file, trimmed.order_id
+            )
+        {%- else -%}
+            false
+        {%- endif %} as is_continuation_row
 
     from trimmed
 
@@ -118,7 +140,11 @@ parsed_loaded as (
         rate_to_reporting,
         is_purchase,
         is_cancelled,
-        is_fully_returned
+        is_fully_returned,
+        -- rows the reader could not parse have no order_id, so none is loaded again here
+        cast(null as varchar) as read_error,
+        -- a continuation row stays one: the earlier rows of its file do not change
+        coalesce(quarantine_reason = 'continuation_row', false) as is_continuation_row
 
     from {{ this }}
 
@@ -146,7 +172,9 @@ validated as (
     select
         *,
         case
+            when read_error is not null then read_error
             when order_id is null then 'missing_order_id'
+            when is_continuation_row then 'continuation_row'
             when ordered_at_text is null then 'missing_ordered_at'
             when ordered_at is null then 'unparseable_ordered_at'
             when ordered_at < cast('{{ var("min_valid_date") }}' as {{ dbt.type_timestamp() }})

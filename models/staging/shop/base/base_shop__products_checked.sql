@@ -1,3 +1,5 @@
+{#- Values are read as the input format says (macros/staging/parse_text.sql). -#}
+{%- set fmt = input_format('products') -%}
 {{ config(
     materialized='table',
     post_hook={'sql': "{{ check_quarantine_share(this, 'products') }}", 'transaction': false}
@@ -16,11 +18,12 @@ parsed as (
     select
         source_file,
         source_row_number,
-        nullif(trim(product_id), '') as product_id,
+        read_error,
+        {{ clean_id('product_id') }} as product_id,
         nullif(lower(trim(category)), '') as category,
         nullif(trim(product_name), '') as product_name,
         nullif(trim(unit_cost), '') as unit_cost_text,
-        {{ safe_cast("nullif(trim(unit_cost), '')", money_type()) }} as unit_cost
+        {{ parse_decimal("nullif(trim(unit_cost), '')", fmt, money_type()) }} as unit_cost
 
     from source
 
@@ -31,6 +34,7 @@ validated as (
     select
         *,
         case
+            when read_error is not null then read_error
             when product_id is null then 'missing_product_id'
             when unit_cost_text is not null and unit_cost is null then 'unparseable_unit_cost'
             when unit_cost < 0 then 'negative_unit_cost'
