@@ -18,6 +18,68 @@
 {% endmacro %}
 
 
+{#- What each quarantine reason means and which setting fixes it, for the messages of the checks
+    that stop a build (check_orders_staged, check_quarantine_share): one dictionary for all of them.
+    The input format's options are shown with their values for `entity`. -#}
+{% macro quarantine_reason_hints(entity) %}
+    {%- set fmt = input_format(entity) -%}
+    {%- set format_file = input_format_path() or 'none; LOYALTY_INPUT_FORMAT names one' -%}
+    {%- set in_format = ' of the input format (' ~ entity ~ ' in ' ~ format_file ~ ')' -%}
+    {%- set delimiter = 'tab' if fmt.delimiter == '\t' else fmt.delimiter -%}
+    {%- set hints = {
+        'continuation_row': 'a further row of an order read from an earlier row of the file'
+            ~ ' (continuation_row_when_empty' ~ in_format ~ '); not a bad row',
+        'conflicting_duplicate': 'the same id twice in one file with different values: fix the export',
+        'exact_duplicate': 'an identical earlier row was staged',
+        'unknown_currency': 'currency not in seeds/currencies.csv: add the code there with its rate',
+        'unknown_status': 'status not in seeds/order_statuses.csv: add the status there',
+        'unknown_event_type': 'event_type must be product_view, add_to_cart or visit',
+        'malformed_row_too_many_fields': 'the line has more fields than the header: look at the file at'
+            ~ ' that row; a delimiter inside an unquoted value, or the wrong delimiter (now "'
+            ~ delimiter ~ '")' ~ in_format,
+        'malformed_row_too_few_fields': 'the line has fewer fields than the header: look at the file at'
+            ~ ' that row; a cut line, or the wrong delimiter (now "' ~ delimiter ~ '")' ~ in_format,
+        'malformed_row_quote': 'an unclosed or stray quote: look at the file at that row and the delimiter'
+            ~ ' (now "' ~ delimiter ~ '")' ~ in_format,
+        'invalid_encoding': 'bytes that are not ' ~ fmt.encoding ~ ': look at the file at that row; set'
+            ~ ' encoding (utf-8, latin-1, cp1252, utf-16)' ~ in_format,
+        'line_too_long': 'a line longer than the reader accepts, usually a quote that is never closed or'
+            ~ ' missing line breaks: look at the file at that row and the delimiter (now "' ~ delimiter
+            ~ '") and encoding (now ' ~ fmt.encoding ~ ')' ~ in_format,
+    } -%}
+    {%- set contract = input_contract() -%}
+    {%- for column in contract[entity].columns if entity in contract -%}
+        {%- do hints.update({'missing_' ~ column[0]: column[0] ~ ' is empty'}) -%}
+    {%- endfor -%}
+    {%- for column in ['ordered_at', 'event_at', 'sent_at', 'signup_at'] -%}
+        {%- do hints.update({
+            'unparseable_' ~ column: column ~ ' must be ISO 8601 (2024-03-01 14:05:00, 2024-03-01T14:05:00+02:00)'
+                ~ ' or as date_order (now ' ~ fmt.date_order ~ '), time_zone (now ' ~ fmt.time_zone
+                ~ ') and timestamp_unit (now ' ~ fmt.timestamp_unit ~ ')' ~ in_format ~ ' say',
+            'implausible_' ~ column: column ~ ' before var min_valid_date (now ' ~ var('min_valid_date')
+                ~ '): set min_valid_date if such dates are real, or check timestamp_unit (now '
+                ~ fmt.timestamp_unit ~ ')' ~ in_format,
+            'future_' ~ column: column ~ ' after the later of the run day and as_of_date (now '
+                ~ as_of_date_value() ~ ') plus future_tolerance_days (now ' ~ var('future_tolerance_days')
+                ~ '): set var as_of_date or future_tolerance_days, or check time_zone (now ' ~ fmt.time_zone
+                ~ ') and timestamp_unit' ~ in_format,
+        }) -%}
+    {%- endfor -%}
+    {%- set separators = "decimal_separator (now '" ~ fmt.decimal_separator ~ "') and thousands_separator (now "
+        ~ ("'" ~ fmt.thousands_separator ~ "'" if fmt.thousands_separator else 'none') ~ ')' ~ in_format -%}
+    {%- for column in ['amount', 'discount_amount', 'quantity', 'unit_price', 'unit_cost'] -%}
+        {%- do hints.update({
+            'unparseable_' ~ column: column ~ ' must be a number written with the ' ~ separators,
+            'negative_' ~ column: column ~ ' must not be negative',
+        }) -%}
+    {%- endfor -%}
+    {%- for column in ['consent_email', 'consent_sms', 'consent_push', 'is_holdout'] -%}
+        {%- do hints.update({'unparseable_' ~ column: column ~ ' must be true or false'}) -%}
+    {%- endfor -%}
+    {{ return(hints) }}
+{% endmacro %}
+
+
 {#- Post-hook of base_shop__orders_checked: stops the build when the table holds no staged order.
     Either no row was read at all (files empty or with only a header row), or every row was
     quarantined (the reasons by file). -#}
@@ -59,18 +121,7 @@
         order by rows_count desc, source_file, quarantine_reason
         limit 10
     {%- endset -%}
-    {%- set hints = {
-        'missing_order_id': 'order_id is empty',
-        'missing_ordered_at': 'ordered_at is empty',
-        'unparseable_ordered_at': 'ordered_at must be ISO 8601, e.g. 2024-03-01 14:05:00',
-        'implausible_ordered_at': 'ordered_at before min_valid_date ' ~ var('min_valid_date'),
-        'future_ordered_at': 'ordered_at after the run day and as_of_date',
-        'missing_amount': 'amount is empty',
-        'unparseable_amount': 'amount must be a number with a decimal point and no thousands separator',
-        'unknown_currency': 'currency not in seeds/currencies.csv',
-        'unknown_status': 'status not in seeds/order_statuses.csv',
-        'conflicting_duplicate': 'the same order_id twice in one file with different values',
-    } -%}
+    {%- set hints = quarantine_reason_hints('orders') -%}
     {%- set lines = [] -%}
     {%- for row in run_query(detail_query).rows -%}
         {%- set hint = hints.get(row[1]) -%}

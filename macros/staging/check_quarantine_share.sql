@@ -1,16 +1,19 @@
 {#- Stops the build when more than var('max_quarantine_share') of an entity's raw rows were
-    quarantined (corrections superseded by a later file do not count: they are not bad rows).
-    The message names the entity, the share, the main reasons and files, and where the rows are. -#}
+    quarantined. Corrections superseded by a later file and continuation rows (further rows of an
+    order in a Shopify-style export) do not count: they are not bad rows. The message names the
+    entity, the share, the main reasons with the files and the first row of each, what each reason
+    means and the setting that fixes it (quarantine_reason_hints), and where the rows are. -#}
 {% macro check_quarantine_share(relation, entity) %}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
     {%- set threshold = var('max_quarantine_share') | float -%}
+    {%- set not_bad = "'superseded_by_later_file', 'continuation_row'" -%}
     {%- set summary_query -%}
         select
             count(*) as raw_rows,
             sum(case when quarantine_reason is not null
-                and quarantine_reason <> 'superseded_by_later_file' then 1 else 0 end) as bad_rows
+                and quarantine_reason not in ({{ not_bad }}) then 1 else 0 end) as bad_rows
         from {{ relation }}
     {%- endset -%}
     {%- set summary = run_query(summary_query).rows[0] -%}
@@ -18,16 +21,19 @@
     {%- set bad_rows = (summary[1] or 0) | int -%}
     {%- if raw_rows > 0 and bad_rows / raw_rows > threshold -%}
         {%- set detail_query -%}
-            select source_file, quarantine_reason, count(*) as rows_count
+            select source_file, quarantine_reason, count(*) as rows_count, min(source_row_number) as first_row
             from {{ relation }}
-            where quarantine_reason is not null and quarantine_reason <> 'superseded_by_later_file'
+            where quarantine_reason is not null and quarantine_reason not in ({{ not_bad }})
             group by source_file, quarantine_reason
             order by rows_count desc, source_file, quarantine_reason
             limit 10
         {%- endset -%}
+        {%- set hints = quarantine_reason_hints(entity) -%}
         {%- set lines = [] -%}
         {%- for row in run_query(detail_query).rows -%}
-            {%- do lines.append('  ' ~ row[0] ~ ': ' ~ row[2] ~ ' x ' ~ row[1]) -%}
+            {%- set hint = hints.get(row[1]) -%}
+            {%- do lines.append('  ' ~ row[0] ~ ': ' ~ row[2] ~ ' x ' ~ row[1] ~ ' (first at row ' ~ row[3] ~ ')'
+                ~ (': ' ~ hint if hint else '')) -%}
         {%- endfor -%}
         {{ exceptions.raise_compiler_error(
             'Quality gate: ' ~ bad_rows ~ ' of ' ~ raw_rows ~ ' ' ~ entity ~ ' rows ('
