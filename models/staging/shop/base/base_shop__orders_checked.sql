@@ -10,6 +10,11 @@
     row. Files are never loaded in part, so the rows of an order in one file are read together. -#}
 {%- set fmt = input_format('orders') -%}
 {%- set continuation_column = fmt.continuation_row_when_empty -%}
+{%- set continuation_row_test = 'false' -%}
+{%- if continuation_column -%}
+    {%- set continuation_row_test = 'trimmed.is_continuation_column_empty and trimmed.source_row_number'
+        ~ ' > min(trimmed.source_row_number) over (partition by trimmed.source_file, trimmed.order_id)' -%}
+{%- endif -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -58,11 +63,8 @@ trimmed as (
         coalesce(nullif(lower(trim(status)), ''), 'completed') as status,
         nullif(lower(trim(channel)), '') as channel,
         nullif(trim(discount_amount), '') as discount_amount_text,
-        {% if continuation_column -%}
-            nullif(trim({{ continuation_column }}), '') is null
-        {%- else -%}
-            false
-        {%- endif %} as is_continuation_column_empty
+        {{ "nullif(trim(" ~ continuation_column ~ "), '') is null" if continuation_column else 'false' }}
+            as is_continuation_column_empty
 
     from source
 
@@ -89,14 +91,7 @@ parsed_new as (
         statuses.is_cancelled,
         statuses.is_fully_returned,
         trimmed.read_error,
-        {% if continuation_column -%}
-            trimmed.is_continuation_column_empty
-            and trimmed.source_row_number > min(trimmed.source_row_number) over (
-                partition by trimmed.source_file, trimmed.order_id
-            )
-        {%- else -%}
-            false
-        {%- endif %} as is_continuation_row
+        {{ continuation_row_test }} as is_continuation_row
 
     from trimmed
 
