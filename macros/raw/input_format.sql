@@ -18,7 +18,7 @@
     {{ return({
         'columns': {},
         'delimiter': ['auto', ',', ';', '\t', '|'],
-        'encoding': ['utf-8', 'latin-1', 'utf-16'],
+        'encoding': ['utf-8', 'latin-1', 'cp1252', 'utf-16'],
         'decimal_separator': ['.', ','],
         'thousands_separator': ['', ',', '.', ' ', "'"],
         'date_order': ['YMD', 'DMY', 'MDY'],
@@ -91,7 +91,8 @@
             {%- if key in ('encoding', 'timestamp_unit') -%}{%- set value = value | lower -%}{%- endif -%}
             {%- if key == 'delimiter' and value in ('tab', '\\t') -%}{%- set value = '\t' -%}{%- endif -%}
             {%- if key == 'encoding' and value in ('utf8', 'utf-8-sig') -%}{%- set value = 'utf-8' -%}{%- endif -%}
-            {%- if key == 'encoding' and value in ('latin1', 'iso-8859-1', 'cp1252', 'windows-1252') -%}{%- set value = 'latin-1' -%}{%- endif -%}
+            {%- if key == 'encoding' and value in ('latin1', 'iso-8859-1', 'iso-8859-15', 'latin-9') -%}{%- set value = 'latin-1' -%}{%- endif -%}
+            {%- if key == 'encoding' and value in ('windows-1252', 'win-1252', '1252') -%}{%- set value = 'cp1252' -%}{%- endif -%}
             {%- if key == 'encoding' and value in ('utf16', 'utf-16le', 'utf-16be') -%}{%- set value = 'utf-16' -%}{%- endif -%}
             {%- if value not in allowed -%}
                 {{ exceptions.raise_compiler_error(

@@ -198,18 +198,24 @@
 
 
 {#- Per incremental model: what its rows depend on besides the input files, as parts (its code,
-    the checksum of each seed it reads, the value of each var its code names), their fingerprint,
+    the checksum of each seed it reads, the value of each var its code names, the input format of
+    each entity it reads), their fingerprint,
     and the "future" cut-off it classifies with (models that call max_valid_timestamp). -#}
 {% macro incremental_model_settings(nodes) %}
     {%- set settings = {} -%}
     {%- set reference = [run_started_at.strftime('%Y-%m-%d'), as_of_date_value()] | max -%}
     {%- set cutoff = (modules.datetime.date.fromisoformat(reference)
         + modules.datetime.timedelta(days=(var('future_tolerance_days') | int) + 1)).isoformat() -%}
+    {%- set format_document = input_format_document() -%}
     {%- for unique_id, node in nodes.items() -%}
         {%- set parts = {'code': node.checksum.checksum} -%}
         {%- for parent in node.depends_on.nodes | sort -%}
             {%- if parent.startswith('seed.') -%}
                 {%- do parts.update({'seed ' ~ parent.split('.')[-1]: graph.nodes[parent].checksum.checksum}) -%}
+            {%- elif parent.startswith('source.') and parent.split('.')[-1] in input_contract() -%}
+                {%- set entity = parent.split('.')[-1] -%}
+                {%- do parts.update({'input format ' ~ entity:
+                    local_md5(tojson(input_format(entity, format_document), sort_keys=true))}) -%}
             {%- endif -%}
         {%- endfor -%}
         {%- for name in modules.re.findall("var\\(\\s*['\"]([a-z0-9_]+)['\"]", node.raw_code) | unique | sort -%}
@@ -236,7 +242,7 @@
     {%- for entity in input_contract() -%}
         {%- for file in list_input_files(data_dir, entity) -%}
             {%- do paths.append("'" ~ file | replace("'", "''") ~ "'") -%}
-            {%- set relative = file[data_dir | length + 1:] if file.startswith(data_dir ~ '/') else file -%}
+            {%- set relative = input_relative_path(data_dir, file) -%}
             {%- do rows.append("('" ~ entity ~ "', '" ~ relative | replace("'", "''") ~ "', '"
                 ~ file | replace("'", "''") ~ "')") -%}
         {%- endfor -%}

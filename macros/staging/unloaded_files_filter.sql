@@ -19,7 +19,7 @@
     {%- set loaded = run_query('select distinct source_file from ' ~ relation).columns[0].values() -%}
     {%- set new_files = [] -%}
     {%- for file in list_input_files(data_dir, entity) -%}
-        {%- set relative = file[data_dir | length + 1:] if file.startswith(data_dir ~ '/') else file -%}
+        {%- set relative = input_relative_path(data_dir, file) -%}
         {%- if relative not in loaded -%}
             {%- do new_files.append("'" ~ relative | replace("'", "''") ~ "'") -%}
         {%- endif -%}

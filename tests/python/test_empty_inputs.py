@@ -117,14 +117,22 @@ def test_header_only_orders_file_stops_naming_the_file(tmp_path: Path) -> None:
     assert "Traceback" not in printed.stderr
 
 
-def test_ragged_file_of_hash_ids_stops_instead_of_reading_no_rows(tmp_path: Path) -> None:
-    # every id starts with '#' and one row has an extra field: DuckDB's sniffer alone reads 0 rows
+def test_ragged_file_of_hash_ids_reads_every_row_and_names_the_ragged_line(tmp_path: Path) -> None:
+    # every id starts with '#' and one row has an extra field: DuckDB's sniffer alone reads 0 rows.
+    # The header fixes the layout: 2 rows are read, the ragged one is damaged (1 of 3 is over the
+    # 5% gate), and the message names the line and the cause.
     data = tmp_path / "data"
     write(data / "orders.csv", HEADER + "#1001,c1,2024-01-05,10\n#1002,c2,2024-01-06,20,x\n#1003,c3,2024-01-07,5\n")
     result = build(data, tmp_path / "db.duckdb", tmp_path)
     assert result.returncode != 0
-    assert "orders.csv' (orders) has no required column 'order_id'" in result.stdout
-    assert "the whole header was read as one column" in result.stdout
+    assert "orders.csv' (orders, read with delimiter ',' and encoding utf-8): 1 of 3 rows could not be read" in result.stdout
+    assert "the first at line 3" in result.stdout
+    assert "1 x malformed_row_too_many_fields: more fields than the header" in result.stdout
+    # with the gate opened, the two good rows are read and the ragged one keeps its place and cause
+    database = tmp_path / "open.duckdb"
+    build(data, database, tmp_path / "open", max_quarantine_share=1)
+    rows = query(database, "select source_row_number, order_id, read_error from raw.orders order by 1")
+    assert rows == [(1, "#1001", None), (2, None, "malformed_row_too_many_fields"), (3, "#1003", None)]
 
 
 def test_every_row_quarantined_stops_with_the_reasons_by_file(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def test_quality_gate_threshold_is_a_var(tmp_path: Path) -> None:
     [
         ({"customers.csv": "customer_id\nc1\n"}, "no 'orders' data in LOYALTY_DATA_DIR"),
         ({"orders.csv": "order_id,customer_id,ordered_at\no1,c1,2024-01-01\n"},
-         "has no required column 'amount'"),
+         "lacks the required column amount"),
         ({"orders.csv": HEADER + "o1,c1,2024-01-01,1\n", "orders/notes.xlsx": "x"},
          "cannot read"),
     ],
