@@ -32,6 +32,9 @@
         'conflicting_duplicate': 'the same id twice in one file with different values: fix the export',
         'exact_duplicate': 'an identical earlier row was staged',
         'unknown_currency': 'currency not in seeds/currencies.csv: add the code there with its rate',
+        'amount_out_of_range': 'the amount in the reporting currency is 100 trillion or more, beyond the'
+            ~ ' money type decimal(18,4): check the unit of the amount column and the decimal_separator and'
+            ~ ' thousands_separator' ~ in_format,
         'unknown_status': 'status not in seeds/order_statuses.csv: add the status there',
         'unknown_event_type': 'event_type must be product_view, add_to_cart or visit',
         'malformed_row_too_many_fields': 'the line has more fields than the header: look at the file at'

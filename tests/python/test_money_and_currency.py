@@ -200,3 +200,19 @@ def test_unknown_reporting_currency_stops_at_the_seed_naming_the_var(tmp_path: P
     assert "var reporting_currency is 'XYZ', which seeds/currencies.csv does not list" in result.stdout, \
         result.stdout[-4000:]
     assert "EUR, GBP" in result.stdout  # the codes it can take
+
+
+def test_order_beyond_the_money_type_once_converted_is_quarantined(tmp_path: Path) -> None:
+    # 90 trillion pounds fit decimal(18,4); in euros (rate above 1) they do not: that order is
+    # quarantined as amount_out_of_range instead of failing the conversion
+    rates = seed_rates()
+    assert rates["GBP"] / rates["EUR"] > 1
+    good = "".join(f"e{i},c{i % 5},2024-03-{1 + i % 28:02d} 10:00:00,{10 + i}.00,EUR,paid\n" for i in range(40))
+    data = write_orders(tmp_path, HEADER + good + "huge,c1,2024-03-05 10:00:00,90000000000000.00,GBP,paid\n")
+    database = tmp_path / "db.duckdb"
+    result = build(data, database, tmp_path, select=["-s", "+base_shop__orders_checked", "--exclude", "test_type:data"],
+                   reporting_currency="EUR")
+    assert result.returncode == 0, result.stdout[-4000:]
+    rows = query(database, "select order_id, amount, quarantine_reason from staging.base_shop__orders_checked "
+                           "where quarantine_reason is not null")
+    assert rows == [("huge", None, "amount_out_of_range")]

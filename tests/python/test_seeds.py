@@ -362,6 +362,10 @@ def test_order_statuses_match_the_input_contract() -> None:
         "completed": purchase, "paid": purchase, "shipped": purchase, "delivered": purchase,
         "cancelled": cancelled, "canceled": cancelled,
         "returned": returned, "refunded": returned,
+        # Shopify's financial statuses and WooCommerce's order statuses (input_formats/)
+        "pending": purchase, "authorized": purchase, "partially_paid": purchase,
+        "partially_refunded": purchase, "voided": cancelled, "expired": cancelled,
+        "processing": purchase, "on-hold": purchase, "failed": cancelled,
     }
 
 

@@ -178,6 +178,10 @@ validated as (
             when amount_text is null then 'missing_amount'
             when amount_original is null then 'unparseable_amount'
             when rate_to_reporting is null then 'unknown_currency'
+            -- converted, the amount must still fit the money type (99 trillion units)
+            when abs(cast(amount_original as double) * rate_to_reporting) >= 1e14
+                or abs(cast(coalesce(discount_amount_original, 0) as double) * rate_to_reporting) >= 1e14
+                then 'amount_out_of_range'
             when is_purchase is null then 'unknown_status'
             when discount_amount_text is not null and discount_amount_original is null
                 then 'unparseable_discount_amount'
@@ -213,13 +217,15 @@ final as (
         -- most rows are in the reporting currency: skip the multiplication there
         case
             when rate_to_reporting = 1 then amount_original
-            else cast(amount_original * rate_to_reporting as {{ money_type() }})
+            when abs(cast(amount_original as double) * rate_to_reporting) < 1e14
+                then cast(amount_original * rate_to_reporting as {{ money_type() }})
         end as amount,
         discount_amount_original,
         case
             when discount_amount_original is null then cast(0 as {{ money_type() }})
             when rate_to_reporting = 1 then discount_amount_original
-            else cast(discount_amount_original * rate_to_reporting as {{ money_type() }})
+            when abs(cast(discount_amount_original as double) * rate_to_reporting) < 1e14
+                then cast(discount_amount_original * rate_to_reporting as {{ money_type() }})
         end as discount_amount,
         discount_amount_original is not null as has_discount_data,
         status,
