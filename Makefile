@@ -44,7 +44,7 @@ run: demo-data build summary  ## set up, generate the demo, build it and print a
 LINT_DIR := $(CURDIR)/target/lint
 
 lint: setup  ## ruff on the Python, sqlfluff on the models
-	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff check scripts tests plugins
 	@rm -rf $(LINT_DIR) && mkdir -p $(LINT_DIR)
 	DBT_DUCKDB_PATH=$(LINT_DIR)/empty.duckdb DBT_TARGET_PATH=$(LINT_DIR) $(BIN)/sqlfluff lint models --processes 2
 

@@ -179,7 +179,8 @@ validated as (
             when amount_original is null then 'unparseable_amount'
             when rate_to_reporting is null then 'unknown_currency'
             -- converted, the amount must still fit the money type (99 trillion units)
-            when abs(cast(amount_original as double) * rate_to_reporting) >= 1e14
+            when
+                abs(cast(amount_original as double) * rate_to_reporting) >= 1e14
                 or abs(cast(coalesce(discount_amount_original, 0) as double) * rate_to_reporting) >= 1e14
                 then 'amount_out_of_range'
             when is_purchase is null then 'unknown_status'
