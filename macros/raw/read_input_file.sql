@@ -41,9 +41,15 @@
         {%- do null_columns.append('cast(null as varchar) as ' ~ column[0]) -%}
         {%- do plain_names.append(column[0]) -%}
     {%- endfor -%}
+    {#- a row that repeats the header (a second export pasted below the first, same columns) -#}
+    {%- set header_checks = [] -%}
+    {%- for name in layout.header -%}
+        {%- do header_checks.append('"' ~ name | replace('"', '""') ~ "\" = '" ~ name | replace("'", "''") ~ "'") -%}
+    {%- endfor -%}
+    {%- set repeated_header = "case when " ~ header_checks | join(' and ') ~ " then 'repeated_header' end" -%}
     {%- if scan.rejects | length == 0 -%}
         {%- set rows_sql = 'select cast(row_number() over () as bigint) as source_row_number, '
-            ~ select_list | join(', ') ~ ', cast(null as varchar) as read_error from ' ~ csv_reader(file, layout) -%}
+            ~ select_list | join(', ') ~ ', ' ~ repeated_header ~ ' as read_error from ' ~ csv_reader(file, layout) -%}
     {%- else -%}
         {#- Rows around damaged ones keep their position in the file: reject i (1-based, in line
             order) follows q_i good rows, so good row r is row r + (the rejects with q_i < r). -#}
@@ -63,14 +69,15 @@
         {%- endfor -%}
         {%- set rows_sql -%}
             with good as (
-                select row_number() over () as good_ordinal, {{ select_list | join(', ') }}
+                select row_number() over () as good_ordinal, {{ select_list | join(', ') }},
+                    {{ repeated_header }} as read_error
                 from {{ csv_reader(file, layout) }}
             ),
             offsets as (
                 select * from (values {{ offset_rows | join(', ') }}) as offsets (good_before, rejects_before)
             )
             select cast(good.good_ordinal + coalesce(offsets.rejects_before, 0) as bigint) as source_row_number,
-                {% for column in columns %}good.{{ column[0] }}, {% endfor %}cast(null as varchar) as read_error
+                {% for column in columns %}good.{{ column[0] }}, {% endfor %}good.read_error
             from good asof left join offsets on good.good_ordinal > offsets.good_before
             union all
             select cast(rejected.row_number as bigint), {{ null_columns | join(', ') }}, rejected.read_error

@@ -46,6 +46,8 @@
             ~ ' (now "' ~ delimiter ~ '")' ~ in_format,
         'invalid_encoding': 'bytes that are not ' ~ fmt.encoding ~ ': look at the file at that row; set'
             ~ ' encoding (utf-8, latin-1, cp1252, utf-16)' ~ in_format,
+        'repeated_header': 'a row that repeats the header: two exports pasted into one file; nothing to do'
+            ~ ' if the columns are the same, otherwise split the file at that row',
         'line_too_long': 'a line longer than the reader accepts, usually a quote that is never closed or'
             ~ ' missing line breaks: look at the file at that row and the delimiter (now "' ~ delimiter
             ~ '") and encoding (now ' ~ fmt.encoding ~ ')' ~ in_format,

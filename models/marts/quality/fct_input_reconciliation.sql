@@ -1,4 +1,5 @@
--- Per input file: rows read, staged and quarantined (by kind). raw_rows = staged_rows +
+-- Per input file: rows read, staged and quarantined (by kind: superseded by a correction,
+-- continuation rows of an order, bad). raw_rows = staged_rows +
 -- quarantined_rows for every file; a test checks it against the raw files themselves.
 
 {%- set entities = ['orders', 'order_lines', 'products', 'customers', 'events', 'offer_sends'] %}
@@ -14,8 +15,13 @@ with
         count(*) as raw_rows,
         sum(case when quarantine_reason is null then 1 else 0 end) as staged_rows,
         sum(case when quarantine_reason = 'superseded_by_later_file' then 1 else 0 end) as superseded_rows,
+        sum(case when quarantine_reason = 'continuation_row' then 1 else 0 end) as continuation_rows,
         sum(case
-            when quarantine_reason is not null and quarantine_reason <> 'superseded_by_later_file' then 1 else 0
+            when
+                quarantine_reason is not null
+                and quarantine_reason not in ('superseded_by_later_file', 'continuation_row')
+                then 1
+            else 0
         end) as bad_rows
 
     from {{ ref('base_shop__' ~ entity ~ '_checked') }}
@@ -42,8 +48,9 @@ final as (
         source_file,
         raw_rows,
         staged_rows,
-        superseded_rows + bad_rows as quarantined_rows,
+        superseded_rows + continuation_rows + bad_rows as quarantined_rows,
         superseded_rows,
+        continuation_rows,
         bad_rows,
         1.0 * bad_rows / raw_rows as bad_rows_share
 
