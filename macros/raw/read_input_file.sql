@@ -33,6 +33,21 @@
         {%- do check_gzip_complete(relative, entity, file) -%}
     {%- endif -%}
     {%- set select_list = contract_select_list(relative, entity, columns, layout.header, fmt, layout) -%}
+    {#- the file's columns the contract reads: the reader uses these, and only these, in every
+        query (at least two: DuckDB 1.5 fails on a bad byte when a query reads a single column) -#}
+    {%- set present = {} -%}
+    {%- for name in layout.header -%}
+        {%- if name | lower | trim not in present -%}{%- do present.update({name | lower | trim: name}) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- set used = [] -%}
+    {%- for column in columns -%}
+        {%- set wanted = ((fmt.columns.get(column[0]) or column[0]) | string | lower | trim) -%}
+        {%- if wanted in present and present[wanted] not in used -%}{%- do used.append(present[wanted]) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- for name in layout.header if used | length < 2 and name not in used -%}
+        {%- do used.append(name) -%}
+    {%- endfor -%}
+    {%- do layout.update({'used': used}) -%}
     {%- set scan = csv_scan(relative, entity, file, layout) -%}
     {%- set source_sql = "'" ~ relative | replace("'", "''") ~ "'" -%}
     {%- set null_columns = [] -%}
@@ -43,7 +58,7 @@
     {%- endfor -%}
     {#- a row that repeats the header (a second export pasted below the first, same columns) -#}
     {%- set header_checks = [] -%}
-    {%- for name in layout.header -%}
+    {%- for name in layout.used -%}
         {%- do header_checks.append('"' ~ name | replace('"', '""') ~ "\" = '" ~ name | replace("'", "''") ~ "'") -%}
     {%- endfor -%}
     {%- set repeated_header = "case when " ~ header_checks | join(' and ') ~ " then 'repeated_header' end" -%}
@@ -154,23 +169,25 @@
 {% endmacro %}
 
 
-{#- How to read a CSV file: the file to read (latin-1 and cp1252 files are read from a UTF-8 copy,
-    see macros/raw/transcode_input_file.sql), the reader's encoding (utf-8 or utf-16; a UTF-16
-    byte-order mark, or NUL bytes in the header line, select UTF-16), the delimiter and the
-    header's column names. -#}
+{#- How to read a CSV file: the file to read (latin-1, cp1252 and UTF-16 files are read from a
+    UTF-8 copy, see macros/raw/transcode_input_file.sql; NUL bytes in the first line, as a UTF-16
+    byte-order mark or UTF-16 text gives, select UTF-16), the delimiter and the header's column
+    names. -#}
 {% macro csv_layout(relative, entity, file, fmt) %}
     {%- set text_encoding = fmt.encoding -%}
     {%- set path = file -%}
-    {%- if text_encoding in ('latin-1', 'cp1252') -%}
+    {%- set header = none -%}
+    {%- if text_encoding == 'utf-8' -%}
+        {%- set header = csv_first_line(path) -%}
+        {%- if header is not none and '\x00' in header -%}
+            {%- set text_encoding = 'utf-16' -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if text_encoding != 'utf-8' -%}
         {%- set path = transcode_input_file(relative, entity, file, text_encoding) -%}
+        {%- set header = csv_first_line(path) -%}
     {%- endif -%}
-    {%- set encoding = 'utf-16' if text_encoding == 'utf-16' else 'utf-8' -%}
-    {%- set header = csv_first_line(path, encoding) -%}
-    {%- if encoding == 'utf-8' and header is not none and '\x00' in header -%}
-        {%- set encoding = 'utf-16' -%}
-        {%- set text_encoding = 'utf-16' -%}
-        {%- set header = csv_first_line(path, encoding) -%}
-    {%- endif -%}
+    {%- set encoding = 'utf-8' -%}
     {%- if header is none or header | trim == '' -%}
         {{ exceptions.raise_compiler_error(
             "Input contract: file '" ~ relative ~ "' (" ~ entity ~ ") is empty, its first line is blank or it is not "
@@ -204,11 +221,13 @@
 
 
 {#- The first line of a file as text (none for an empty file). -#}
-{% macro csv_first_line(file, encoding) %}
+{% macro csv_first_line(file) %}
+    {#- lines up to 64 MB: a long line further down must not be skipped in favour of a later one -#}
     {%- set query -%}
         select line from read_csv('{{ file | replace("'", "''") }}', header = false, auto_detect = false,
-            columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', escape = '', encoding = '{{ encoding }}',
-            strict_mode = false, null_padding = true, ignore_errors = true, max_line_size = 8388608, buffer_size = 16777216)
+            columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', escape = '', encoding = 'utf-8',
+            strict_mode = false, null_padding = true, ignore_errors = true, max_line_size = 67108864,
+            buffer_size = 67108864)
         limit 1
     {%- endset -%}
     {%- set rows = run_query(query).rows -%}
@@ -240,19 +259,26 @@
 {#- The rows of a CSV file with its layout, every column as text. Damaged rows are left out
     (DuckDB's store_rejects; ignore_errors would also drop good rows after a stray quote): csv_scan
     reports them and raw_file_select adds them back as rows with read_error. The reader checks a
-    value's encoding only when the value is used, so every column is used here (a length that
-    cannot be negative): which rows are damaged must not depend on the columns a query reads. -#}
-{% macro csv_reader(file, layout) %}
+    value's encoding only when the value is used, so the contract's columns (layout.used) are always
+    used here (a length that cannot be negative) and the others never: which rows are damaged must
+    not depend on the columns a query reads, and a bad byte outside the contract costs nothing. -#}
+{% macro csv_reader(file, layout, rejects_tables=none) %}
     {%- set columns = [] -%}
     {%- set lengths = [] -%}
     {%- for name in layout.header -%}
         {%- do columns.append("'" ~ name | replace("'", "''") ~ "': 'VARCHAR'") -%}
+    {%- endfor -%}
+    {%- for name in layout.used -%}
         {%- do lengths.append('length(coalesce("' ~ name | replace('"', '""') ~ "\", ''))") -%}
     {%- endfor -%}
+    {%- set rejects = '' -%}
+    {%- if rejects_tables is not none -%}
+        {%- set rejects = ", rejects_table = '" ~ rejects_tables[0] ~ "', rejects_scan = '" ~ rejects_tables[1] ~ "'" -%}
+    {%- endif -%}
     {{ return("(select * from read_csv('" ~ layout.path | replace("'", "''") ~ "', header = true, auto_detect = false, columns = {"
         ~ columns | join(', ') ~ "}, delim = chr(" ~ {',': 44, ';': 59, '\t': 9, '|': 124}[layout.delimiter] ~ "), quote = '\"', escape = '\"', encoding = '"
         ~ layout.encoding ~ "', strict_mode = true, null_padding = false, comment = '', max_line_size = 8388608, buffer_size = 16777216,"
-        ~ " store_rejects = true) where " ~ lengths | join(' + ') ~ " >= 0)") }}
+        ~ " store_rejects = true" ~ rejects ~ ") where " ~ lengths | join(' + ') ~ " >= 0)") }}
 {% endmacro %}
 
 
@@ -260,26 +286,24 @@
     damaged line, its cause. Stops when the damaged rows are more than max_quarantine_share of the
     file, or when the lines do not add up (a quote never closed hides the lines after it). -#}
 {% macro csv_scan(relative, entity, file, layout) %}
-    {%- set newline_sums = [] -%}
-    {%- for name in layout.header -%}
-        {%- set quoted = '"' ~ name | replace('"', '""') ~ '"' -%}
-        {%- do newline_sums.append('coalesce(length(' ~ quoted ~ ') - length(replace(' ~ quoted ~ ', chr(10), \'\')), 0)') -%}
-    {%- endfor -%}
     {%- set header_like = [] -%}
     {%- for name in layout.header[:3] -%}
         {%- do header_like.append("position('" ~ name | lower | replace("'", "''") ~ "' in lower(csv_line)) > 0") -%}
     {%- endfor -%}
+    {#- reject tables of this scan alone: a scan without rejects records no scan, so "the latest
+        scan" of the default tables could be another file's -#}
     {%- set query -%}
+        drop table if exists loyalty_scan_rejects;
+        drop table if exists loyalty_scan_scans;
         create or replace temporary table loyalty_csv_scan as
-        select count(*) as good_rows, coalesce(sum({{ newline_sums | join(' + ') }}), 0) as embedded_newlines
-        from {{ csv_reader(file, layout) }};
-        select scan.good_rows, scan.embedded_newlines, rejected.line, rejected.error_types, rejected.looks_like_header
+        select count(*) as good_rows
+        from {{ csv_reader(file, layout, ('loyalty_scan_rejects', 'loyalty_scan_scans')) }};
+        select scan.good_rows, 0, rejected.line, rejected.error_types, rejected.looks_like_header
         from loyalty_csv_scan as scan
         left join (
             select line, string_agg(distinct error_type, ',' order by error_type) as error_types,
                 bool_or({{ header_like | join(' and ') }}) as looks_like_header
-            from reject_errors
-            where scan_id = (select max(scan_id) from reject_scans)
+            from loyalty_scan_rejects
             group by line
         ) as rejected on true
         order by rejected.line
@@ -325,7 +349,19 @@
     {%- endset -%}
     {%- set lines = run_query(line_query).rows[0][0] | int
         + rejects | selectattr('reason', 'equalto', 'invalid_encoding') | list | length -%}
-    {%- set accounted = 1 + good_rows + (rows[0][1] | int) + rejects | length -%}
+    {#- line breaks inside quoted values, in every column (rows with a bad byte outside the
+        contract are left out of this count: their line breaks, if any, are not counted) -#}
+    {%- set newline_sums = [] -%}
+    {%- for name in layout.header -%}
+        {%- set quoted = '"' ~ name | replace('"', '""') ~ '"' -%}
+        {%- do newline_sums.append('coalesce(length(' ~ quoted ~ ') - length(replace(' ~ quoted ~ ', chr(10), \'\')), 0)') -%}
+    {%- endfor -%}
+    {%- set all_columns = {} -%}
+    {%- do all_columns.update(layout) -%}
+    {%- do all_columns.update({'used': layout.header}) -%}
+    {%- set embedded = run_query('select coalesce(sum(' ~ newline_sums | join(' + ') ~ '), 0) from '
+        ~ csv_reader(file, all_columns)).rows[0][0] | int -%}
+    {%- set accounted = 1 + good_rows + embedded + rejects | length -%}
     {%- if lines > accounted -%}
         {%- set quote_rejects = rejects | selectattr('reason', 'equalto', 'malformed_row_quote') | list -%}
         {%- set first = (quote_rejects or rejects)[0] -%}
@@ -365,6 +401,19 @@
     bytes read do not add up to it, the file is incomplete and the build stops. -#}
 {% macro check_gzip_complete(relative, entity, file) %}
     {%- set file_sql = file | replace("'", "''") -%}
+    {%- set plugin = run_query("select count(*) from duckdb_functions() where function_name = 'loyalty_gzip_is_complete'")
+        .columns[0].values()[0] -%}
+    {%- if plugin > 0 -%}
+        {%- if not run_query("select loyalty_gzip_is_complete('" ~ file_sql ~ "')").columns[0].values()[0] -%}
+            {{ exceptions.raise_compiler_error(
+                "Input contract: file '" ~ relative ~ "' (" ~ entity ~ ") is an incomplete gzip file: it ends before"
+                ~ " the end of its compressed data (a download or copy cut short?). Copy the file again"
+                ~ " (gzip -t " ~ relative ~ " tells whether it is whole).") }}
+        {%- endif -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {#- without the project's plugin: the size the file's end records against the bytes read
+        (UTF-8 lines; a file with other bytes may be reported incomplete) -#}
     {%- set query -%}
         with
 
@@ -378,7 +427,7 @@
         read_back as (
             select sum(coalesce(length(line), 0) + 1) as bytes_read, count(*) as lines
             from read_csv('{{ file_sql }}', header = false, auto_detect = false, columns = {'line': 'VARCHAR'},
-                delim = chr(31), quote = '', escape = '', encoding = 'latin-1', strict_mode = false,
+                delim = chr(31), quote = '', escape = '', encoding = 'utf-8', strict_mode = false,
                 null_padding = true, max_line_size = 8388608, buffer_size = 16777216)
         )
 

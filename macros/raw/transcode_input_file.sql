@@ -1,6 +1,7 @@
-{#- The path of a UTF-8 copy of a latin-1 or cp1252 input file, made by the project's dbt-duckdb
-    plugin (plugins/loyalty_segments_duckdb.py, named in profiles/profiles.yml). DuckDB reads
-    latin-1 only without bytes 0x80-0x9f, which cp1252 files use for the euro sign and quotes. -#}
+{#- The path of a UTF-8 copy of a latin-1, cp1252 or UTF-16 input file, made by the project's
+    dbt-duckdb plugin (plugins/loyalty_segments_duckdb.py, named in profiles/profiles.yml). DuckDB
+    reads latin-1 only without bytes 0x80-0x9f, which cp1252 files use for the euro sign and
+    quotes, and UTF-16 only little-endian. -#}
 {% macro transcode_input_file(relative, entity, file, encoding) %}
     {%- set available = run_query("select count(*) from duckdb_functions() where function_name = 'loyalty_transcode_to_utf8'")
         .columns[0].values()[0] -%}

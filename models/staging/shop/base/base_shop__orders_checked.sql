@@ -215,18 +215,19 @@ final as (
         currency_code,
         rate_to_reporting,
         amount_original,
-        -- most rows are in the reporting currency: skip the multiplication there
+        -- most rows are in the reporting currency: skip the multiplication there; elsewhere multiply
+        -- in 38 digits (decimal(18,4) times the 8-decimal rate does not fit 18 digits from a million)
         case
             when rate_to_reporting = 1 then amount_original
             when abs(cast(amount_original as double) * rate_to_reporting) < 1e14
-                then cast(amount_original * rate_to_reporting as {{ money_type() }})
+                then cast(cast(amount_original as decimal(38, 4)) * rate_to_reporting as {{ money_type() }})
         end as amount,
         discount_amount_original,
         case
             when discount_amount_original is null then cast(0 as {{ money_type() }})
             when rate_to_reporting = 1 then discount_amount_original
             when abs(cast(discount_amount_original as double) * rate_to_reporting) < 1e14
-                then cast(discount_amount_original * rate_to_reporting as {{ money_type() }})
+                then cast(cast(discount_amount_original as decimal(38, 4)) * rate_to_reporting as {{ money_type() }})
         end as discount_amount,
         discount_amount_original is not null as has_discount_data,
         status,
