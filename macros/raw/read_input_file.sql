@@ -152,8 +152,12 @@
             {%- endif -%}
         {%- endif -%}
         {%- set hint = '' -%}
+        {%- if layout is not none -%}
+            {%- set hint = "\nThe first line of a CSV file must be its header: a title or date line above it is"
+                ~ " read as the header (remove such lines)." -%}
+        {%- endif -%}
         {%- if layout is not none and found | length == 1 -%}
-            {%- set hint = "\nThe header was read as one column with delimiter '" ~ layout.delimiter_name
+            {%- set hint = hint ~ "\nThe header was read as one column with delimiter '" ~ layout.delimiter_name
                 ~ "': if the file uses another delimiter, set " ~ entity ~ ".delimiter in the input format file." -%}
         {%- endif -%}
         {%- set format_path = input_format_path() -%}

@@ -62,7 +62,9 @@
         {%- if name.startswith('.') or name.startswith('_') -%}
         {%- elif input_file_format(file) is none -%}
             {{ exceptions.raise_compiler_error(
-                "Input contract: cannot read '" ~ file ~ "': expected .csv, .csv.gz, .tsv or .parquet") }}
+                "Input contract: cannot read '" ~ input_relative_path(data_dir, file) ~ "' in LOYALTY_DATA_DIR=" ~ data_dir
+                ~ ": expected .csv, .csv.gz, .tsv, .txt or .parquet (a spreadsheet is saved as CSV first; files"
+                ~ " whose name starts with '.' or '_' are skipped)") }}
         {%- else -%}
             {%- do files.append(file) -%}
         {%- endif -%}

@@ -632,7 +632,8 @@ def stops() -> list[Stop]:
     cases.append(Stop("unknown_extension_xlsx", {
         "orders/2024-05.csv": good_text(41).encode(),
         "orders/2024-06.xlsx": b"PK\x03\x04\x14\x00\x06\x00" + bytes(200)}, [
-        "Input contract: cannot read 'data/orders/2024-06.xlsx': expected .csv, .csv.gz, .tsv or .parquet"]))
+        "Input contract: cannot read 'orders/2024-06.xlsx' in LOYALTY_DATA_DIR=data: expected .csv, .csv.gz, .tsv,"
+        " .txt or .parquet"]))
 
     cases.append(Stop("empty_file", {"orders.csv": b""}, [
         "Input contract: file 'orders.csv' (orders) is empty", "the first line must be the header"]))
@@ -700,7 +701,8 @@ def stops() -> list[Stop]:
 
     cases.append(Stop("line_above_the_header", {"orders.csv": ("Orders export, June 2024\n" + good_text(41)).encode()}, [
         ("Input contract: file 'orders.csv' (orders) lacks the required columns order_id, customer_id, ordered_at,"
-        " amount."), "Columns found: Orders export, June 2024"]))
+        " amount."), "Columns found: Orders export, June 2024",
+        "a title or date line above it is read as the header (remove such lines)"]))
 
     cases.append(Stop("delimiter_set_wrong", {"orders.csv": good_text(41).encode()}, [
         "Input contract: file 'orders.csv' (orders) lacks the required columns",
