@@ -632,8 +632,8 @@ def stops() -> list[Stop]:
     cases.append(Stop("unknown_extension_xlsx", {
         "orders/2024-05.csv": good_text(41).encode(),
         "orders/2024-06.xlsx": b"PK\x03\x04\x14\x00\x06\x00" + bytes(200)}, [
-        "Input contract: cannot read 'orders/2024-06.xlsx' in LOYALTY_DATA_DIR=data: expected .csv, .csv.gz, .tsv,"
-        " .txt or .parquet"]))
+        ("Input contract: cannot read 'orders/2024-06.xlsx' in LOYALTY_DATA_DIR=data: expected .csv, .csv.gz,"
+         " .tsv, .txt or .parquet")]))
 
     cases.append(Stop("empty_file", {"orders.csv": b""}, [
         "Input contract: file 'orders.csv' (orders) is empty", "the first line must be the header"]))
