@@ -405,9 +405,8 @@
     bytes read do not add up to it, the file is incomplete and the build stops. -#}
 {% macro check_gzip_complete(relative, entity, file) %}
     {%- set file_sql = file | replace("'", "''") -%}
-    {%- set plugin = run_query("select count(*) from duckdb_functions() where function_name = 'loyalty_gzip_is_complete'")
-        .columns[0].values()[0] -%}
-    {%- if plugin > 0 -%}
+    {%- set plugin = plugin_function_available('loyalty_gzip_is_complete') -%}
+    {%- if plugin -%}
         {%- if not run_query("select loyalty_gzip_is_complete('" ~ file_sql ~ "')").columns[0].values()[0] -%}
             {{ exceptions.raise_compiler_error(
                 "Input contract: file '" ~ relative ~ "' (" ~ entity ~ ") is an incomplete gzip file: it ends before"

@@ -108,7 +108,7 @@
         {%- if target.type == 'duckdb' -%}
             {%- set data_dir = input_data_dir() -%}
             {%- for file in list_input_files(data_dir, 'orders') -%}
-                {%- do files.append(file[data_dir | length + 1:] if file.startswith(data_dir ~ '/') else file) -%}
+                {%- do files.append(input_relative_path(data_dir, file)) -%}
             {%- endfor -%}
         {%- endif -%}
         {{ exceptions.raise_compiler_error(
