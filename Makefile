@@ -15,7 +15,7 @@ export LOYALTY_SERVING_PATH ?= $(CURDIR)/data/loyalty.duckdb
 export LOYALTY_DATA_DIR ?= $(CURDIR)/data/demo
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help setup demo-data build summary run lint check-project pytest test clean
+.PHONY: help setup engines engine-packages demo-data build summary run lint check-project pytest test clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,6 +26,15 @@ $(INSTALLED): requirements.lock
 	touch $@
 
 setup: $(INSTALLED)  ## create .venv with the pinned dependencies
+
+# The PostgreSQL and Spark adapters (requirements-engines.lock), on top of the product's install:
+# `make run` on the embedded DuckDB does without them.
+ENGINES_INSTALLED := $(VENV)/.engines-installed
+$(ENGINES_INSTALLED): $(INSTALLED) requirements-engines.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-engines.lock -c requirements.lock
+	touch $@
+
+engines: $(ENGINES_INSTALLED)  ## install the pinned PostgreSQL and Spark adapters into .venv
 
 demo-data: setup  ## generate the demo data into $LOYALTY_DATA_DIR (only when missing or stale)
 	$(BIN)/python scripts/generate_data.py --out $(LOYALTY_DATA_DIR) --if-stale
@@ -59,8 +68,16 @@ system-packages:  ## install the Debian packages the tests use (faketime), when 
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; } \
 		>$(CURDIR)/target/faketime-install.log 2>&1 || { cat $(CURDIR)/target/faketime-install.log; exit 1; }; }
 
-pytest: setup system-packages  ## generator, scripts, generic tests, end-to-end builds on generated and real data
-	$(BIN)/pytest tests/python -q
+# The PostgreSQL server (Debian's postgresql package) and a Java runtime for Spark's local session,
+# when missing; the tests start and stop their own server (scripts/local_postgres.py).
+engine-packages:  ## install the Debian packages the engine tests use (postgresql, Java 17), when missing
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && command -v java >/dev/null || { \
+		echo "installing postgresql and openjdk-17-jre-headless (apt-get)"; mkdir -p $(CURDIR)/target; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql openjdk-17-jre-headless; } \
+		>$(CURDIR)/target/engine-packages-install.log 2>&1 || { cat $(CURDIR)/target/engine-packages-install.log; exit 1; }; }
+
+pytest: setup engines system-packages engine-packages  ## generator, scripts, generic tests, end-to-end builds on generated and real data, the three engines
+	$(BIN)/pytest tests/python -q -n 2 --dist loadfile
 
 # The fast tests again under a clock moved a year ahead (faketime, from Debian): no test may
 # depend on the day it runs. Three years back only the tests without dbt builds: the others' data

@@ -1,6 +1,7 @@
 """The nightly job: build into the working database, audit, publish the marts to the serving one.
 
     python scripts/nightly.py [--working PATH] [--serving PATH] [--publish-only] [-- DBT_ARGS...]
+    python scripts/nightly.py --target postgres [--serving-schema NAME] [--publish-only] [-- DBT_ARGS...]
 
 1. Build: ``dbt build --exclude-resource-type unit_test`` (plus DBT_ARGS) on $LOYALTY_DATA_DIR
    into the working database ($DBT_DUCKDB_PATH, default data/work/loyalty.duckdb). Nobody else
@@ -13,6 +14,11 @@
    row count of every table of the publish); the file is checkpointed, synced and renamed over the
    serving database in one atomic step. BI tools open the serving database read-only: a reader
    holds the file it opened, whole, until it closes it; the next open sees the new publish.
+
+On PostgreSQL (``--target postgres``) the inputs are loaded first (scripts/load_raw.py), dbt
+builds into the database of the PG* variables, and the marts are published as the serving schema
+($LOYALTY_SERVING_SCHEMA, default ``serving``) by a schema swap in one transaction
+(scripts/publish_postgres.py); one job per database runs at a time (an advisory lock).
 
 A failed build or audit leaves the serving database untouched, and so does a job killed at any
 moment. Exit codes, for schedulers: 0 built and published; 1 the build or the audit failed
@@ -36,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import publish_postgres
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_WORKING = Path("data/work/loyalty.duckdb")
@@ -253,6 +260,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--serving", type=Path,
                         default=Path(os.environ.get("LOYALTY_SERVING_PATH") or REPO / DEFAULT_SERVING),
                         help="serving database BI tools read (default: $LOYALTY_SERVING_PATH or data/loyalty.duckdb)")
+    parser.add_argument("--target", choices=["duckdb", "postgres"], default=os.environ.get("DBT_TARGET") or "duckdb",
+                        help="engine (default: $DBT_TARGET or duckdb); Spark builds with load_raw.py and dbt build")
+    parser.add_argument("--serving-schema", default=os.environ.get("LOYALTY_SERVING_SCHEMA") or "serving",
+                        help="PostgreSQL: schema BI tools read (default: $LOYALTY_SERVING_SCHEMA or serving)")
     parser.add_argument("--publish-only", action="store_true",
                         help="publish the working database as it is, without building (after a build that passed)")
     parser.add_argument("--dbt", type=Path, default=Path(sys.executable).parent / "dbt", help="dbt executable")
@@ -260,7 +271,52 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def run_postgres(args: argparse.Namespace) -> int:
+    """Load, build, audit and publish on PostgreSQL."""
+    data_dir = os.environ.get("LOYALTY_DATA_DIR", str(REPO / "data" / "demo"))
+    readers = [role.strip() for role in os.environ.get("LOYALTY_SERVING_READERS", "").split(",") if role.strip()]
+    try:
+        connection = publish_postgres.connect()
+    except Exception as error:
+        raise JobError(f"nightly: cannot connect to PostgreSQL (PGHOST, PGPORT, PGUSER, PGDATABASE): {error}",
+                       EXIT_USAGE) from error
+    try:
+        if not publish_postgres.try_job_lock(connection):
+            raise JobError("nightly: another nightly job is running on this PostgreSQL database", EXIT_BUSY)
+        if not args.publish_only:
+            env = dict(os.environ, DBT_TARGET="postgres")
+            env.setdefault("DBT_PROFILES_DIR", str(REPO / "profiles"))
+            env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+            loaded = subprocess.run([sys.executable, str(REPO / "scripts" / "load_raw.py"), "--target", "postgres"],
+                                    cwd=REPO, env=env, check=False).returncode
+            if loaded != 0:
+                raise JobError(f"nightly: loading the inputs failed (exit {loaded}); nothing was built or published: "
+                               f"{publish_postgres.last_publish(connection, args.serving_schema)}", EXIT_BUILD_FAILED)
+            command = [str(args.dbt), "build", "--exclude-resource-type", "unit_test", *args.dbt_args]
+            code = subprocess.run(command, cwd=REPO, env=env, check=False).returncode
+            if code != 0:
+                raise JobError(f"nightly: dbt build failed (exit {code}), see logs/dbt.log; nothing was published: "
+                               f"{publish_postgres.last_publish(connection, args.serving_schema)}", EXIT_BUILD_FAILED)
+        try:
+            done = publish_postgres.publish(connection, "marts", args.serving_schema, data_dir,
+                                            invocation_id(target_dir(args.dbt_args)), REQUIRED_MARTS, readers)
+        except LookupError as error:
+            raise JobError(f"nightly: audit failed: the build has no {error}; nothing was published: "
+                           f"{publish_postgres.last_publish(connection, args.serving_schema)}", EXIT_BUILD_FAILED) from error
+        except Exception as error:
+            raise JobError(f"nightly: publish failed: {error}; "
+                           f"{publish_postgres.last_publish(connection, args.serving_schema)}", EXIT_PUBLISH_FAILED) from error
+    finally:
+        connection.close()
+    rows = sum(done.tables.values())
+    print(f"nightly: published {done.publish_id} (as of {done.as_of_date}): {len(done.tables)} marts, "
+          f"{rows:,} rows in {done.seconds:.1f} s to schema {args.serving_schema}")
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.target == "postgres":
+        return run_postgres(args)
     working, serving = args.working.resolve(), args.serving.resolve()
     if working == serving:
         raise JobError("nightly: the working and the serving database must be different files", EXIT_USAGE)

@@ -8,7 +8,7 @@
     {%- if buckets is not integer or buckets < 1 -%}
         {{ exceptions.raise_compiler_error("offer_holdout_bucket: buckets must be a positive integer, got " ~ buckets) }}
     {%- endif -%}
-    {%- set quoted_salt = "'" ~ (salt | string | replace("'", "''")) ~ "'" -%}
+    {%- set quoted_salt = "'" ~ dbt.escape_single_quotes(salt | string) ~ "'" -%}
     {{ return(adapter.dispatch('offer_holdout_bucket', 'loyalty_segments')(expression, quoted_salt, buckets)) }}
 {% endmacro %}
 

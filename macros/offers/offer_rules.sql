@@ -24,7 +24,7 @@
     {%- else -%}
         {{ expression }} in (
             {%- for value in values -%}
-                '{{ value | string | replace("'", "''") }}'{{ ', ' if not loop.last }}
+                '{{ dbt.escape_single_quotes(value | string) }}'{{ ', ' if not loop.last }}
             {%- endfor -%}
         )
     {%- endif -%}

@@ -28,7 +28,19 @@
 {% endmacro %}
 
 
+{#- DuckDB reads the folder itself; on PostgreSQL scripts/load_raw.py records the files it loaded,
+    with their md5, in raw.input_files (input_files_now). On Spark the incremental models are
+    tables rebuilt every run, so there is nothing to reconcile (default: nothing). -#}
 {% macro duckdb__reconcile_input_state() %}
+    {{ return(reconcile_input_state_with_files()) }}
+{% endmacro %}
+
+{% macro postgres__reconcile_input_state() %}
+    {{ return(reconcile_input_state_with_files()) }}
+{% endmacro %}
+
+
+{% macro reconcile_input_state_with_files() %}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
@@ -236,6 +248,29 @@
     modification time are the recorded ones and the recorded hash is more than two seconds younger
     than the modification; otherwise the file is read and hashed. -#}
 {% macro input_files_now() %}
+    {{ return(adapter.dispatch('input_files_now', 'loyalty_segments')()) }}
+{% endmacro %}
+
+{#- The files scripts/load_raw.py loaded, as it recorded them (it hashes every file it reads). -#}
+{% macro default__input_files_now() %}
+    {%- set files = {} -%}
+    {%- for entity in input_contract() -%}
+        {%- do files.update({entity: {}}) -%}
+    {%- endfor -%}
+    {%- set query -%}
+        select entity, source_file, source_file, size_bytes, modified_at, content_hash, hashed_at
+        from {{ var('raw_schema') }}.input_files
+    {%- endset -%}
+    {%- for row in run_query(query).rows -%}
+        {%- if row[0] in files -%}
+            {%- do files[row[0]].update({row[1]: {'path': row[2], 'size_bytes': row[3], 'modified_at': row[4],
+                'content_hash': row[5], 'hashed_at': row[6]}}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(files) }}
+{% endmacro %}
+
+{% macro duckdb__input_files_now() %}
     {%- set data_dir = input_data_dir() -%}
     {%- set rows = [] -%}
     {%- set paths = [] -%}
@@ -331,8 +366,8 @@
     schema meta, and listing it would open a transaction that dbt rolls back after the hooks. -#}
 {% macro meta_tables_exist(tables) %}
     {%- set query -%}
-        select count(*) from duckdb_tables()
-        where database_name = current_database() and schema_name = 'meta'
+        select count(*) from information_schema.tables
+        where table_catalog = current_database() and table_schema = 'meta'
             and table_name in ('{{ tables | join("', '") }}')
     {%- endset -%}
     {{ return(run_query(query).rows[0][0] == tables | length) }}
@@ -344,8 +379,8 @@
 {% macro previous_input_state() %}
     {%- set state = {'files': none, 'models': {}} -%}
     {%- if meta_tables_exist(['input_files', 'incremental_models'])
-        and run_query("select count(*) from duckdb_columns() where database_name = current_database()
-            and schema_name = 'meta' and table_name = 'incremental_models' and column_name = 'parts'").rows[0][0] == 1 -%}
+        and run_query("select count(*) from information_schema.columns where table_catalog = current_database()
+            and table_schema = 'meta' and table_name = 'incremental_models' and column_name = 'parts'").rows[0][0] == 1 -%}
         {%- set files = {} -%}
         {%- for entity in input_contract() -%}
             {%- do files.update({entity: {}}) -%}
@@ -389,11 +424,13 @@
     {%- endfor -%}
     {%- set statements -%}
         create schema if not exists meta;
-        create or replace table meta.input_files (
+        drop table if exists meta.input_files;
+        create table meta.input_files (
             entity varchar, source_file varchar, size_bytes bigint, modified_at timestamptz,
             content_hash varchar, hashed_at timestamptz
         );
-        create or replace table meta.incremental_models (
+        drop table if exists meta.incremental_models;
+        create table meta.incremental_models (
             unique_id varchar, fingerprint varchar, future_cutoff varchar, parts varchar
         );
         create table if not exists meta.input_state_log (

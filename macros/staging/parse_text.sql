@@ -3,8 +3,10 @@
     null, which the base models quarantine as unparseable_<column>. Nothing is guessed from the data:
     the format names the date order, the separators, the time zone and the epoch unit.
 
-    Dispatched per engine; the default implementation is DuckDB's (regexp_full_match, regexp_extract,
-    try_cast, and ICU's timezone() for local times). Other engines need the same few functions. -#}
+    One implementation for every engine, on the primitives of macros/cross_db/regex.sql
+    (regex_full_match, regex_extract, regex_replace_all, local_time_to_utc,
+    timestamp_from_epoch_micros) and cast_or_null: the same text is read the same way on DuckDB,
+    PostgreSQL and Spark. -#}
 
 
 {#- A timestamp as a naive timestamp in UTC, or null when the text does not parse.
@@ -27,8 +29,7 @@
     {%- set unit = fmt.timestamp_unit | default('text', true) -%}
     {%- set zone = (fmt.time_zone | default(var('source_time_zone', 'UTC'), true)) | string | trim -%}
     {%- if execute and zone | upper not in ('UTC', 'ETC/UTC') -%}
-        {%- set known = run_query("select count(*) from pg_timezone_names() where name = '"
-            ~ zone | replace("'", "''") ~ "'").columns[0].values()[0] -%}
+        {%- set known = run_query(time_zone_count_query(zone)).columns[0].values()[0] -%}
         {%- if known == 0 -%}
             {%- set named_by = [] -%}
             {%- for entity, options in input_format_document().items() -%}
@@ -66,7 +67,7 @@
     {%- set offset_time_shape = date_shape ~ time_shape ~ ' ?' ~ offset_shape -%}
 
     {#- The offset at the end of a text of offset_time_shape, and the text before it. -#}
-    {%- set offset_text = "regexp_extract(" ~ text ~ ", '(" ~ offset_shape ~ ")$', 1)" -%}
+    {%- set offset_text = regex_extract(text, '(' ~ offset_shape ~ ')$', 1) | trim -%}
     {%- set before_offset = "rtrim(left(" ~ text ~ ", length(" ~ text ~ ") - length(" ~ offset_text ~ ")))" -%}
     {%- set offset_minutes = "case when " ~ offset_text ~ " in ('Z', 'z', 'UTC', 'GMT') then 0"
         ~ " else (case when " ~ offset_text ~ " like '-%' then -1 else 1 end)"
@@ -79,49 +80,49 @@
     {%- for name, local in [('whole', text), ('before_offset', before_offset)] -%}
         {%- if twelve_hour -%}
             {%- set replacement = '\\3-\\2-\\1' if order == 'DMY' else '\\3-\\1-\\2' -%}
-            {%- set parsed = safe_cast("regexp_replace(regexp_replace(" ~ local ~ ", ' ?[AaPp][Mm]$', ''), "
-                ~ "'^(\\d{1,2})[./-](\\d{1,2})[./-](\\d{4})', '" ~ replacement ~ "')", dbt.type_timestamp()) | trim -%}
+            {%- set parsed = cast_or_null(regex_replace_all(regex_replace_all(local, ' ?[AaPp][Mm]$', ''),
+                '^(\\d{1,2})[./-](\\d{1,2})[./-](\\d{4})', replacement), dbt.type_timestamp()) | trim -%}
             {%- set hour = "extract(hour from " ~ parsed ~ ")" -%}
             {%- set shift = "(case when upper(" ~ local ~ ") like '%PM' then 12 else 0 end"
                 ~ " - case when " ~ hour ~ " = 12 then 12 else 0 end)" -%}
             {%- set parsed = "case when upper(" ~ local ~ ") not like '%M' then " ~ parsed
                 ~ " when " ~ hour ~ " between 1 and 12 then " ~ dbt.dateadd('hour', shift, parsed) | trim ~ " end" -%}
         {%- else -%}
-            {%- set parsed = safe_cast(local, dbt.type_timestamp()) | trim -%}
+            {%- set parsed = cast_or_null(local, dbt.type_timestamp()) | trim -%}
         {%- endif -%}
         {%- do local_timestamps.update({name: parsed}) -%}
     {%- endfor -%}
 
-    {#- Local time in the zone to UTC with DuckDB's ICU: timezone(zone, ts) is the instant, and
-        timezone('UTC', instant) its UTC wall time. A local time that does not exist (the hour
+    {#- Local time in the zone to UTC (local_time_to_utc: DuckDB's ICU and PostgreSQL timezone(),
+        Spark to_utc_timestamp), with the zone's rules on that day. A local time that does not exist (the hour
         skipped when summer time starts) is read with the offset before the change; one that occurs
         twice (the hour repeated when it ends) as the second occurrence. -#}
     {%- set local_in_zone = local_timestamps.whole -%}
     {%- if zone | upper not in ('UTC', 'ETC/UTC') -%}
-        {%- set local_in_zone = "timezone('UTC', timezone('" ~ zone | replace("'", "''") ~ "', " ~ local_in_zone ~ "))" -%}
+        {%- set local_in_zone = local_time_to_utc(local_in_zone, zone) | trim -%}
     {%- endif -%}
 
     case
         {%- if unit == 'epoch_seconds' %}
-        when regexp_full_match({{ text }}, '[+-]?\d{1,11}(?:\.\d+)?')
-            then make_timestamp(cast(cast({{ text }} as decimal(38, 6)) * 1000000 as bigint))
+        when {{ regex_full_match(text, '[+-]?\\d{1,11}(?:\\.\\d+)?') }}
+            then {{ timestamp_from_epoch_micros('cast(cast(' ~ text ~ ' as decimal(38, 6)) * 1000000 as bigint)') }}
         {%- elif unit == 'epoch_milliseconds' %}
-        when regexp_full_match({{ text }}, '[+-]?\d{1,14}(?:\.\d+)?')
-            then make_timestamp(cast(cast({{ text }} as decimal(38, 3)) * 1000 as bigint))
+        when {{ regex_full_match(text, '[+-]?\\d{1,14}(?:\\.\\d+)?') }}
+            then {{ timestamp_from_epoch_micros('cast(cast(' ~ text ~ ' as decimal(38, 3)) * 1000 as bigint)') }}
         {%- endif %}
-        when regexp_full_match({{ text }}, '{{ local_shape }}')
+        when {{ regex_full_match(text, local_shape) }}
             then {{ local_in_zone }}
-        when regexp_full_match({{ text }}, '{{ offset_time_shape }}')
+        when {{ regex_full_match(text, offset_time_shape) }}
             then {{ dbt.dateadd('minute', '-(' ~ offset_minutes ~ ')', local_timestamps.before_offset) | trim }}
     end
 {%- endmacro %}
 
 
 {#- A number written with the format's decimal_separator ('.' or ',') and thousands_separator ('',
-    ',', '.', ' ' or "'"), cast to data_type with safe_cast; null when the text does not fit them.
+    ',', '.', ' ' or "'"), cast to data_type with cast_or_null; null when the text does not fit them.
     A leading sign only; thousands separators only between groups of three digits ('1.234.567,5'),
     and a number may be written without them ('1234,5'). ' ' also stands for the no-break spaces
-    U+00A0 and U+202F, "'" for U+2019. The default ('.' and none) is safe_cast alone. -#}
+    U+00A0 and U+202F, "'" for U+2019. The default ('.' and none) is cast_or_null alone. -#}
 {% macro parse_decimal(text_expr, fmt, data_type) %}
     {{ return(adapter.dispatch('parse_decimal', 'loyalty_segments')(text_expr, fmt, data_type)) }}
 {% endmacro %}
@@ -130,7 +131,7 @@
     {%- set decimal_separator = fmt.decimal_separator | default('.', true) -%}
     {%- set thousands_separator = fmt.thousands_separator | default('', true) -%}
     {%- if decimal_separator == '.' and thousands_separator == '' -%}
-        {{ safe_cast(text_expr, data_type) }}
+        {{ cast_or_null(text_expr, data_type) }}
     {%- else -%}
         {%- set text = '(' ~ text_expr ~ ')' -%}
         {%- set classes = {
@@ -143,12 +144,12 @@
         {%- set shape = shape ~ ')(?:' ~ decimal_class ~ '\\d+)?' -%}
         {%- set plain = text -%}
         {%- if thousands_separator != '' -%}
-            {%- set plain = "regexp_replace(" ~ plain ~ ", '[" ~ classes[thousands_separator] ~ "]', '', 'g')" -%}
+            {%- set plain = regex_replace_all(plain, '[' ~ classes[thousands_separator] ~ ']', '') | trim -%}
         {%- endif -%}
         {%- if decimal_separator != '.' -%}
             {%- set plain = "replace(" ~ plain ~ ", '" ~ decimal_separator ~ "', '.')" -%}
         {%- endif -%}
-        case when regexp_full_match({{ text }}, '{{ shape }}') then {{ safe_cast(plain, data_type) }} end
+        case when {{ regex_full_match(text, shape) }} then {{ cast_or_null(plain, data_type) }} end
     {%- endif -%}
 {%- endmacro %}
 
@@ -166,7 +167,7 @@
         ~ '\\x{202F}\\x{205F}\\x{2060}\\x{3000}\\x{FEFF}]' -%}
     {#- Most ids start with a visible ASCII character and end with one other than '0': nothing to do. -#}
     case
-        when regexp_full_match({{ text_expr }}, '[!-~]|[!-~].*[!-/1-~]') then {{ text_expr }}
-        else nullif(regexp_replace(regexp_replace({{ text_expr }}, '^{{ space }}+|{{ space }}+$', '', 'g'), '^(\d+)\.0+$', '\1'), '')
+        when {{ regex_full_match(text_expr, '[!-~]|[!-~].*[!-/1-~]') }} then {{ text_expr }}
+        else nullif({{ regex_replace_all(regex_replace_all(text_expr, '^' ~ space ~ '+|' ~ space ~ '+$', ''), '^(\\d+)\\.0+$', '\\1') }}, '')
     end
 {%- endmacro %}

@@ -20,8 +20,8 @@
     {%- endif -%}
 {%- endfor -%}
 
-{%- set quoted_delimiter = "'" ~ (delimiter | replace("'", "''")) ~ "'" -%}
-{%- set doubled_delimiter = "'" ~ ((delimiter ~ delimiter) | replace("'", "''")) ~ "'" -%}
+{%- set quoted_delimiter = "'" ~ dbt.escape_single_quotes(delimiter) ~ "'" -%}
+{%- set doubled_delimiter = "'" ~ dbt.escape_single_quotes(delimiter ~ delimiter) ~ "'" -%}
 {#- 'a|b' becomes '|a||b|': every element sits between its own pair of delimiters, so removing
     each accepted '|value|' leaves '' exactly when all elements are accepted. -#}
 {%- set state = namespace(remainder=dbt.concat([
@@ -30,7 +30,7 @@
     quoted_delimiter
 ])) -%}
 {%- for value in values -%}
-    {%- set wrapped = "'" ~ ((delimiter ~ value ~ delimiter) | replace("'", "''")) ~ "'" -%}
+    {%- set wrapped = "'" ~ dbt.escape_single_quotes(delimiter ~ value ~ delimiter) ~ "'" -%}
     {%- set state.remainder = dbt.replace(state.remainder, wrapped, "''") -%}
 {%- endfor %}
 

@@ -19,7 +19,7 @@ model_rows as (
 
 compare_model_rows as (
 
-    select count(*) as rows_count from {{ compare_model }}
+    select count(*) as rows_count from {{ compare_model }} as compared
 
 ),
 

@@ -62,7 +62,7 @@ undersized as (
             or value not in (
                 {%- for excluded_value in excluded %}
                 {% if quote_values -%}
-                    '{{ excluded_value | string | replace("'", "''") }}'
+                    '{{ dbt.escape_single_quotes(excluded_value | string) }}'
                 {%- else -%}
                     {{ excluded_value }}
                 {%- endif -%}

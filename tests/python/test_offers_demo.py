@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -224,8 +225,9 @@ def test_cashback_and_discounts_respect_their_limits(demo: tuple[Path, Path, Pat
         "from marts.fct_offer_assignments",
     )
     cashback = [(amount, aov) for _, _, is_cashback, holdout, amount, aov in rows if is_cashback and not holdout]
-    assert cashback and all(float(amount) <= 0.05 * aov + 1e-6 for amount, aov in cashback)
-    assert any(float(amount) == pytest.approx(math.floor(0.05 * aov * 100) / 100, abs=0.011) for amount, aov in cashback)
+    # average order values are decimals (4 places): the ceiling holds exactly, in whole cents
+    assert cashback and all(amount <= Decimal("0.05") * aov for amount, aov in cashback)
+    assert any(amount == (Decimal("0.05") * aov * 100).to_integral_value(ROUND_FLOOR) / 100 for amount, aov in cashback)
     assert not [r for r in rows if r[0] == "vip" and r[1]]
 
 

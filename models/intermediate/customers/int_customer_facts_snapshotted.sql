@@ -118,8 +118,7 @@ final as (
         totals.net_revenue,
         totals.discount_amount,
         totals.orders_count > 0 as has_purchased,
-        case when totals.orders_count > 0 then totals.gross_revenue / totals.orders_count end
-            as avg_order_value,
+        {{ divide_money('totals.gross_revenue', 'totals.orders_count') }} as avg_order_value,
         {{ dbt.datediff('totals.last_purchase_date', 'totals.score_date', 'day') }}
             as recency_days,
         {{ dbt.datediff('totals.first_purchase_date', 'totals.score_date', 'day') }}
@@ -127,7 +126,7 @@ final as (
         case
             when totals.purchase_days_count > 1
                 then
-                    1.0 * {{ dbt.datediff('totals.first_purchase_date', 'totals.last_purchase_date', 'day') }}
+                    {{ days_double('totals.first_purchase_date', 'totals.last_purchase_date') }}
                     / (totals.purchase_days_count - 1)
         end as avg_days_between_orders,
         {{ dbt.datediff('rhythm.previous_purchase_date', 'totals.last_purchase_date', 'day') }}
@@ -135,27 +134,26 @@ final as (
         case
             when totals.purchase_days_count > 2
                 then
-                    1.0 * {{ dbt.datediff('totals.first_purchase_date', 'rhythm.previous_purchase_date', 'day') }}
+                    {{ days_double('totals.first_purchase_date', 'rhythm.previous_purchase_date') }}
                     / (totals.purchase_days_count - 2)
         end as avg_days_between_orders_before_last,
-        case
-            when rhythm.recent_orders_count > 0
-                then rhythm.recent_gross_amount / rhythm.recent_orders_count
-        end as recent_avg_order_value,
-        case
-            when totals.orders_count - rhythm.recent_orders_count > 0
-                then
-                    (totals.gross_revenue - rhythm.recent_gross_amount)
-                    / (totals.orders_count - rhythm.recent_orders_count)
-        end as earlier_avg_order_value,
+        {{ divide_money('rhythm.recent_gross_amount', 'rhythm.recent_orders_count') }}
+            as recent_avg_order_value,
+        {{ divide_money(
+            'totals.gross_revenue - rhythm.recent_gross_amount',
+            'totals.orders_count - rhythm.recent_orders_count'
+        ) }}
+            as earlier_avg_order_value,
         case
             when totals.discount_known_orders_count > 0
-                then 1.0 * totals.discounted_orders_count / totals.discount_known_orders_count
+                then
+                    cast(totals.discounted_orders_count as {{ engine_type('double') }})
+                    / totals.discount_known_orders_count
         end as discounted_orders_share,
         case when totals.costed_orders_count > 0 then totals.margin_amount end as margin_amount,
         case
             when totals.documents_count > 0
-                then 1.0 * totals.costed_orders_count / totals.documents_count
+                then cast(totals.costed_orders_count as {{ engine_type('double') }}) / totals.documents_count
         end as margin_coverage_share
 
     from totals

@@ -39,18 +39,19 @@ costed as (
 
     select
         *,
-        case
+        -- whole cents, rounded down; the case is cast as a whole (PostgreSQL drops the scale of a
+        -- case whose other branch is null)
+        cast(case
             when is_cashback then
-                -- via a 6-decimal value so that float noise (4.88 as 4.8799999...) does not lose a cent
-                floor(
+                cast(floor(
                     100 * cast(
                         least(
                             case when cost_model = 'cashback_pct' then cost_value * avg_order_value else cost_value end,
                             {{ var('offer_cashback_max_aov_share') }} * avg_order_value
                         ) as decimal(18, 6)
                     )
-                ) / 100
-        end as cashback_amount
+                ) as decimal(18, 0)) * 0.01
+        end as decimal(18, 2)) as cashback_amount
 
     from candidates
 
@@ -60,12 +61,13 @@ expected as (
 
     select
         *,
-        case
+        -- rounded half away from zero to money_type(), the same on every engine
+        cast(round(case
             when is_cashback then coalesce(cashback_amount, 0) * (1 - {{ var('offer_points_breakage_share') }})
             when cost_model = 'discount_pct' then cost_value * coalesce(avg_order_value, 0)
             when cost_model = 'fixed' then cost_value
             else 0
-        end as expected_cost,
+        end, 4) as {{ money_type() }}) as expected_cost,
         is_winback or lifecycle_status = 'churned' or smartrfm_group = 'sleeping' as is_winback_cost_capped
 
     from costed

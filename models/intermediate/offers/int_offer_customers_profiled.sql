@@ -79,7 +79,7 @@ final as (
         joined.net_revenue,
         joined.avg_order_value,
         joined.tenure_days,
-        1.0 * joined.net_revenue * {{ var('offer_expected_value_horizon_days') }}
+        cast(joined.net_revenue * {{ var('offer_expected_value_horizon_days') }} as {{ engine_type('double') }})
         / greatest(joined.tenure_days, {{ var('offer_expected_value_horizon_days') }}) as expected_value,
         case
             when not joined.is_vip then vip_threshold.vip_min_net_revenue - joined.net_revenue

@@ -45,7 +45,8 @@ window_orders as (
     select
         sends.send_id,
         count(orders.order_id) as window_orders_count,
-        coalesce({{ sum_money('orders.amount', {'send_id': 'sends.send_id'}) }}, 0) as window_revenue
+        cast(coalesce({{ sum_money('orders.amount', {'send_id': 'sends.send_id'}) }}, 0) as {{ money_type() }})
+            as window_revenue
 
     from sends
 

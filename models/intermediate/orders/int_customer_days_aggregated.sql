@@ -10,11 +10,11 @@
 -- depends_on: {{ ref('base_shop__orders_checked') }}
 
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key=['customer_id', 'order_date'],
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where orders_count = 0"
+    post_hook="{{ delete_placeholder_rows(this, 'orders_count = 0') }}"
 ) }}
 
 with

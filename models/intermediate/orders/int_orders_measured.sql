@@ -12,11 +12,11 @@
 -- depends_on: {{ ref('base_shop__order_lines_checked') }}
 
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where ordered_at is null"
+    post_hook="{{ delete_placeholder_rows(this, 'ordered_at is null') }}"
 ) }}
 
 with
@@ -144,14 +144,16 @@ final as (
         measured.is_cancelled,
         measured.is_purchase_order,
         measured.is_return_document,
-        measured.gross_amount,
-        measured.return_amount,
-        measured.discount_amount,
+        -- money in money_type() exactly, whatever type the engine gives a case of 0 and an amount
+        cast(measured.gross_amount as {{ money_type() }}) as gross_amount,
+        cast(measured.return_amount as {{ money_type() }}) as return_amount,
+        cast(measured.discount_amount as {{ money_type() }}) as discount_amount,
         measured.is_discounted,
         measured.has_discount_data,
-        measured.cost_amount,
-        measured.gross_amount - measured.return_amount as net_amount,
-        measured.gross_amount - measured.return_amount - measured.cost_amount as margin_amount,
+        cast(measured.cost_amount as {{ money_type() }}) as cost_amount,
+        cast(measured.gross_amount - measured.return_amount as {{ money_type() }}) as net_amount,
+        cast(measured.gross_amount - measured.return_amount - measured.cost_amount as {{ money_type() }})
+            as margin_amount,
         {{ batch_loaded_at() }} as batch_loaded_at
 
     -- on an incremental run an order id without a staged row keeps a row (ordered_at null), so

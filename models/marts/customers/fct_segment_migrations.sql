@@ -66,7 +66,8 @@ final as (
         to_segment,
         from_segment = to_segment as is_unchanged,
         customers_count,
-        1.0 * customers_count / sum(customers_count) over (partition by from_segment) as share_of_from_segment
+        cast(customers_count as {{ engine_type('double') }})
+        / sum(customers_count) over (partition by from_segment) as share_of_from_segment
 
     from counted
 

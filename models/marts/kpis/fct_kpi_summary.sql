@@ -35,7 +35,7 @@ summary as (
         ) }}
             as top_customers_net_revenue,
         avg(avg_days_between_orders) as avg_days_between_orders,
-        avg(net_revenue) as avg_ltv,
+        {{ avg_as_double('net_revenue') }} as avg_ltv,
         {{ sum_money('margin_amount') }} as margin_amount,
         sum(case when lifecycle_status = 'active' then 1 else 0 end) as active_customers_count,
         sum(case when lifecycle_status = 'at_risk' then 1 else 0 end) as at_risk_customers_count,
@@ -63,12 +63,15 @@ final as (
         {{ as_of_date() }} as as_of_date,
         summary.customers_count,
         summary.repeat_customers_count,
-        1.0 * summary.repeat_customers_count / nullif(summary.customers_count, 0) as repeat_customer_rate,
+        cast(summary.repeat_customers_count as {{ engine_type('double') }})
+        / nullif(summary.customers_count, 0) as repeat_customer_rate,
         summary.orders_count,
         summary.net_revenue,
         {{ var('pareto_top_share') }} as pareto_top_share,
-        summary.top_customers_net_revenue / nullif(summary.net_revenue, 0) as top_customers_revenue_share,
-        repeat_revenue.repeat_net_revenue / nullif(repeat_revenue.net_revenue, 0) as repeat_revenue_share,
+        cast(summary.top_customers_net_revenue as {{ engine_type('double') }})
+        / nullif(summary.net_revenue, 0) as top_customers_revenue_share,
+        cast(repeat_revenue.repeat_net_revenue as {{ engine_type('double') }})
+        / nullif(repeat_revenue.net_revenue, 0) as repeat_revenue_share,
         summary.avg_days_between_orders,
         summary.avg_ltv,
         summary.margin_amount,

@@ -152,12 +152,15 @@ final as (
         orders_count,
         net_revenue,
         repeat_net_revenue,
-        case when buyers_count > 0 then 1.0 * repeat_buyers_count / buyers_count end as repeat_rate,
-        case when net_revenue <> 0 then 1.0 * repeat_net_revenue / net_revenue end as repeat_revenue_share,
-        1.0 * days_between_purchases / nullif(repeat_purchase_days_count, 0) as avg_days_between_purchases,
+        case when buyers_count > 0 then cast(repeat_buyers_count as {{ engine_type('double') }}) / buyers_count end
+            as repeat_rate,
+        case when net_revenue <> 0 then cast(repeat_net_revenue as {{ engine_type('double') }}) / net_revenue end
+            as repeat_revenue_share,
+        cast(days_between_purchases as {{ engine_type('double') }})
+        / nullif(repeat_purchase_days_count, 0) as avg_days_between_purchases,
         case
             when cumulative_customers_count > 0
-                then cumulative_net_revenue / cumulative_customers_count
+                then cast(cumulative_net_revenue as {{ engine_type('double') }}) / cumulative_customers_count
         end as avg_ltv,
         margin_amount
 

@@ -59,7 +59,9 @@ final as (
         segments.revenue_base_amount,
         case
             when segments.revenue_base_amount > 0
-                then coalesce(segment_costs.planned_cost, 0) / segments.revenue_base_amount
+                then
+                    cast(coalesce(segment_costs.planned_cost, 0) as {{ engine_type('double') }})
+                    / segments.revenue_base_amount
         end as planned_cost_share_of_revenue,
         coalesce(segment_costs.buy_x_get_y_cost, 0) as buy_x_get_y_cost,
         segments.buy_x_get_y_budget_amount,

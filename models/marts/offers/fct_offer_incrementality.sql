@@ -76,10 +76,14 @@ rates as (
         treated_revenue_variance,
         holdout_revenue_variance,
         coalesce(open_window_sends_count, 0) as open_window_sends_count,
-        1.0 * treated_converted_count / nullif(treated_sends_count, 0) as treated_conversion_rate,
-        1.0 * holdout_converted_count / nullif(holdout_sends_count, 0) as holdout_conversion_rate,
-        1.0 * treated_revenue / nullif(treated_sends_count, 0) as treated_revenue_per_send,
-        1.0 * holdout_revenue / nullif(holdout_sends_count, 0) as holdout_revenue_per_send,
+        cast(treated_converted_count as {{ engine_type('double') }})
+        / nullif(treated_sends_count, 0) as treated_conversion_rate,
+        cast(holdout_converted_count as {{ engine_type('double') }})
+        / nullif(holdout_sends_count, 0) as holdout_conversion_rate,
+        cast(treated_revenue as {{ engine_type('double') }})
+        / nullif(treated_sends_count, 0) as treated_revenue_per_send,
+        cast(holdout_revenue as {{ engine_type('double') }})
+        / nullif(holdout_sends_count, 0) as holdout_revenue_per_send,
         coalesce(
             treated_sends_count >= {{ min_sends }} and holdout_sends_count >= {{ min_sends }}, false
         ) as is_measurable

@@ -52,7 +52,7 @@ final as (
         superseded_rows,
         continuation_rows,
         bad_rows,
-        1.0 * bad_rows / raw_rows as bad_rows_share
+        cast(bad_rows as {{ engine_type('double') }}) / raw_rows as bad_rows_share
 
     from unioned
 

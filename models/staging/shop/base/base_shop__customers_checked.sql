@@ -25,9 +25,9 @@ parsed as (
         nullif(lower(trim(consent_email)), '') as consent_email_text,
         nullif(lower(trim(consent_sms)), '') as consent_sms_text,
         nullif(lower(trim(consent_push)), '') as consent_push_text,
-        {{ safe_cast("nullif(lower(trim(consent_email)), '')", dbt.type_boolean()) }} as consent_email,
-        {{ safe_cast("nullif(lower(trim(consent_sms)), '')", dbt.type_boolean()) }} as consent_sms,
-        {{ safe_cast("nullif(lower(trim(consent_push)), '')", dbt.type_boolean()) }} as consent_push
+        {{ cast_or_null("nullif(lower(trim(consent_email)), '')", dbt.type_boolean()) }} as consent_email,
+        {{ cast_or_null("nullif(lower(trim(consent_sms)), '')", dbt.type_boolean()) }} as consent_sms,
+        {{ cast_or_null("nullif(lower(trim(consent_push)), '')", dbt.type_boolean()) }} as consent_push
 
     from source
 

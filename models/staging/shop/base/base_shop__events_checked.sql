@@ -5,7 +5,7 @@
     format says (macros/staging/parse_text.sql). -#}
 {%- set fmt = input_format('events') -%}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key=['source_file', 'source_row_number'],
     on_schema_change='fail',
@@ -51,7 +51,7 @@ parsed_loaded as (
         loaded.event_type,
         loaded.product_id,
         -- rows the reader could not parse have no customer_id, so none is loaded again here
-        cast(null as varchar) as read_error
+        cast(null as {{ engine_type("text") }}) as read_error
 
     from {{ this }} as loaded
 

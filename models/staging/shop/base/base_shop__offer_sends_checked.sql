@@ -26,7 +26,7 @@ parsed as (
         {{ parse_timestamp("nullif(trim(sent_at), '')", fmt) }} as sent_at,
         nullif(lower(trim(channel)), '') as channel,
         nullif(lower(trim(is_holdout)), '') as is_holdout_text,
-        {{ safe_cast("nullif(lower(trim(is_holdout)), '')", dbt.type_boolean()) }} as is_holdout
+        {{ cast_or_null("nullif(lower(trim(is_holdout)), '')", dbt.type_boolean()) }} as is_holdout
 
     from source
 

@@ -4,7 +4,7 @@
     the input format says (macros/staging/parse_text.sql). -#}
 {%- set fmt = input_format('order_lines') -%}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key=['source_file', 'source_row_number'],
     on_schema_change='fail',

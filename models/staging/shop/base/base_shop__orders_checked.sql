@@ -16,7 +16,7 @@
         ~ ' > min(trimmed.source_row_number) over (partition by trimmed.source_file, trimmed.order_id)' -%}
 {%- endif -%}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key=['source_file', 'source_row_number'],
     on_schema_change='fail',
@@ -137,7 +137,7 @@ parsed_loaded as (
         is_cancelled,
         is_fully_returned,
         -- rows the reader could not parse have no order_id, so none is loaded again here
-        cast(null as varchar) as read_error,
+        cast(null as {{ engine_type("text") }}) as read_error,
         -- a continuation row stays one: the earlier rows of its file do not change
         coalesce(quarantine_reason = 'continuation_row', false) as is_continuation_row
 
@@ -180,8 +180,9 @@ validated as (
             when rate_to_reporting is null then 'unknown_currency'
             -- converted, the amount must still fit the money type (99 trillion units)
             when
-                abs(cast(amount_original as double) * rate_to_reporting) >= 1e14
-                or abs(cast(coalesce(discount_amount_original, 0) as double) * rate_to_reporting) >= 1e14
+                abs(cast(amount_original as {{ engine_type("double") }}) * rate_to_reporting) >= 1e14
+                or abs(cast(coalesce(discount_amount_original, 0) as {{ engine_type("double") }}) * rate_to_reporting)
+                >= 1e14
                 then 'amount_out_of_range'
             when is_purchase is null then 'unknown_status'
             when discount_amount_text is not null and discount_amount_original is null
@@ -219,14 +220,14 @@ final as (
         -- in 38 digits (decimal(18,4) times the 8-decimal rate does not fit 18 digits from a million)
         case
             when rate_to_reporting = 1 then amount_original
-            when abs(cast(amount_original as double) * rate_to_reporting) < 1e14
+            when abs(cast(amount_original as {{ engine_type("double") }}) * rate_to_reporting) < 1e14
                 then cast(cast(amount_original as decimal(38, 4)) * rate_to_reporting as {{ money_type() }})
         end as amount,
         discount_amount_original,
         case
             when discount_amount_original is null then cast(0 as {{ money_type() }})
             when rate_to_reporting = 1 then discount_amount_original
-            when abs(cast(discount_amount_original as double) * rate_to_reporting) < 1e14
+            when abs(cast(discount_amount_original as {{ engine_type("double") }}) * rate_to_reporting) < 1e14
                 then cast(cast(discount_amount_original as decimal(38, 4)) * rate_to_reporting as {{ money_type() }})
         end as discount_amount,
         discount_amount_original is not null as has_discount_data,
