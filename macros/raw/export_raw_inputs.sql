@@ -14,14 +14,7 @@
         {%- do run_query('copy (select * from ' ~ var('raw_schema') ~ '.' ~ entity ~ ') to \''
             ~ out ~ '/' ~ entity ~ '.parquet\' (format parquet)') -%}
     {%- endfor -%}
-    {%- set rows = [] -%}
-    {%- for entity, by_file in input_files_now().items() -%}
-        {%- for source_file, file in by_file.items() -%}
-            {%- do rows.append("('" ~ entity ~ "', '" ~ source_file | replace("'", "''") ~ "', "
-                ~ file.size_bytes ~ ", cast('" ~ file.modified_at ~ "' as timestamptz), '" ~ file.content_hash
-                ~ "', cast('" ~ file.hashed_at ~ "' as timestamptz))") -%}
-        {%- endfor -%}
-    {%- endfor -%}
+    {%- set rows = input_file_rows(input_files_now()) -%}
     {%- set files_query -%}
         select * from (values {{ rows | join(', ') if rows else "('', '', 0, now(), '', now())" }})
             as files (entity, source_file, size_bytes, modified_at, content_hash, hashed_at)

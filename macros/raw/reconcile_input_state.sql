@@ -399,17 +399,26 @@
 {% endmacro %}
 
 
-{#- The statements writing the state this run builds from, and the log of what it rebuilt and why
-    (run as the hook's SQL, after the tables to rebuild are dropped). -#}
-{% macro record_input_state(files, settings, log_rows) %}
-    {%- set file_rows = [] -%}
+{#- The files of input_files_now() as SQL rows (entity, source_file, size_bytes, modified_at,
+    content_hash, hashed_at): what meta.input_files records, and what scripts/load_raw.py hands to
+    the engines that cannot read the folder. -#}
+{% macro input_file_rows(files) %}
+    {%- set rows = [] -%}
     {%- for entity, by_file in files.items() -%}
         {%- for source_file, file in by_file.items() -%}
-            {%- do file_rows.append("('" ~ entity ~ "', '" ~ source_file | replace("'", "''") ~ "', "
+            {%- do rows.append("('" ~ entity ~ "', '" ~ source_file | replace("'", "''") ~ "', "
                 ~ file.size_bytes ~ ", cast('" ~ file.modified_at ~ "' as timestamptz), '" ~ file.content_hash
                 ~ "', cast('" ~ file.hashed_at ~ "' as timestamptz))") -%}
         {%- endfor -%}
     {%- endfor -%}
+    {{ return(rows) }}
+{% endmacro %}
+
+
+{#- The statements writing the state this run builds from, and the log of what it rebuilt and why
+    (run as the hook's SQL, after the tables to rebuild are dropped). -#}
+{% macro record_input_state(files, settings, log_rows) %}
+    {%- set file_rows = input_file_rows(files) -%}
     {%- set model_rows = [] -%}
     {%- for unique_id, setting in settings.items() -%}
         {%- do model_rows.append("('" ~ unique_id ~ "', '" ~ setting.fingerprint ~ "', "
