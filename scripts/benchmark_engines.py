@@ -94,19 +94,6 @@ def tree_rss_mb_self() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def reset_postgres(server: local_postgres.Server) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(host="127.0.0.1", port=server.port, user="postgres", dbname="postgres")
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("drop database if exists loyalty")
-            cursor.execute("create database loyalty")
-    finally:
-        connection.close()
-
-
 def one_run(engine: str, data_dir: Path, work: Path, server: local_postgres.Server | None) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -114,7 +101,7 @@ def one_run(engine: str, data_dir: Path, work: Path, server: local_postgres.Serv
                DBT_TARGET=engine, LOYALTY_DATA_DIR=str(data_dir), LOYALTY_RAW_EXPORT_DIR=str(work / "raw_export"),
                DBT_DUCKDB_PATH=str(work / "loyalty.duckdb"), LOYALTY_SPARK_DIR=str(work / "spark"))
     if server is not None:
-        reset_postgres(server)
+        local_postgres.create_database(server, replace=True)
         env.update(server.env)
     result = {"engine": engine, "load_s": 0.0, "load_peak_mb": None}
     if engine != "duckdb":

@@ -31,6 +31,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import publish_postgres
 
 REPO = Path(__file__).resolve().parents[1]
 ENTITIES = ("orders", "order_lines", "products", "customers", "events", "offer_sends")
@@ -78,12 +79,7 @@ def replace_dir(new: Path, final: Path) -> None:
 
 def load_postgres(folder: Path, raw_schema: str) -> dict[str, int]:
     """raw.<entity> and raw.input_files replaced from the Parquet files, in one transaction."""
-    import psycopg2  # the postgres extra (requirements-engines.lock)
-
-    connection = psycopg2.connect(
-        host=os.environ.get("PGHOST", "localhost"), port=int(os.environ.get("PGPORT", "5432")),
-        user=os.environ.get("PGUSER", "postgres"), password=os.environ.get("PGPASSWORD", ""),
-        dbname=os.environ.get("PGDATABASE", "loyalty"))
+    connection = publish_postgres.connect()
     counts = {}
     reader = duckdb.connect()
     try:

@@ -96,7 +96,8 @@ def start(directory: Path) -> Server:
     return server
 
 
-def create_database(server: Server) -> None:
+def create_database(server: Server, name: str = DATABASE, replace: bool = False) -> None:
+    """Create the database ``name`` when missing; ``replace`` drops it first (a fresh one)."""
     import psycopg2  # the postgres extra (requirements-engines.lock)
 
     deadline = time.monotonic() + 30
@@ -111,9 +112,11 @@ def create_database(server: Server) -> None:
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:
-            cursor.execute("select 1 from pg_database where datname = %s", (DATABASE,))
+            if replace:
+                cursor.execute(f'drop database if exists "{name}"')
+            cursor.execute("select 1 from pg_database where datname = %s", (name,))
             if cursor.fetchone() is None:
-                cursor.execute(f"create database {DATABASE}")
+                cursor.execute(f'create database "{name}"')
     finally:
         connection.close()
 

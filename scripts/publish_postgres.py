@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,13 +31,16 @@ class PostgresPublish:
     seconds: float
 
 
-def connect():
+def connect(env: Mapping[str, str] | None = None):
+    """A connection from the PG* variables (of ``env``, by default the process's), with the defaults
+    of the profile's postgres target."""
     import psycopg2  # the postgres extra (requirements-engines.lock)
 
+    env = os.environ if env is None else env
     return psycopg2.connect(
-        host=os.environ.get("PGHOST", "localhost"), port=int(os.environ.get("PGPORT", "5432")),
-        user=os.environ.get("PGUSER", "postgres"), password=os.environ.get("PGPASSWORD", ""),
-        dbname=os.environ.get("PGDATABASE", "loyalty"))
+        host=env.get("PGHOST", "localhost"), port=int(env.get("PGPORT", "5432")),
+        user=env.get("PGUSER", "postgres"), password=env.get("PGPASSWORD", ""),
+        dbname=env.get("PGDATABASE", "loyalty"))
 
 
 def identifier(name: str) -> str:

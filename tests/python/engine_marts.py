@@ -8,12 +8,11 @@ relative, because a sum of doubles depends on the order the engine adds them in.
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import publish_postgres
 
 DOUBLE_RELATIVE_TOLERANCE = 1e-9
 
@@ -26,10 +25,7 @@ def duckdb_marts(database: Path, schema: str = "marts") -> dict[str, tuple[list[
 
 
 def postgres_marts(env: dict[str, str], schema: str = "marts") -> dict[str, tuple[list[str], list[tuple]]]:
-    import psycopg2
-
-    connection = psycopg2.connect(host=env["PGHOST"], port=int(env["PGPORT"]), user=env["PGUSER"],
-                                  dbname=env["PGDATABASE"], password=env.get("PGPASSWORD", ""))
+    connection = publish_postgres.connect(env)
     try:
         with connection.cursor() as cursor:
             cursor.execute("select table_name from information_schema.tables where table_schema = %s"
@@ -83,10 +79,10 @@ def equal(left, right) -> bool:
 
 
 def compare(expected: dict[str, tuple[list[str], list[tuple]]], actual: dict[str, tuple[list[str], list[tuple]]],
-            tables: Iterable[str] | None = None, limit: int = 5) -> list[str]:
+            limit: int = 5) -> list[str]:
     """Differences between two engines' marts, as readable lines (empty when they are equal)."""
     problems = []
-    names = sorted(tables or expected)
+    names = sorted(expected)
     for table in names:
         if table not in actual:
             problems.append(f"{table}: missing")
@@ -113,6 +109,3 @@ def compare(expected: dict[str, tuple[list[str], list[tuple]]], actual: dict[str
             problems.append(f"{table}: {shown - limit} more differing rows")
     return problems
 
-
-def env_of(server) -> dict[str, str]:
-    return {**os.environ, **server.env}

@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import engine_marts
+import local_postgres
 import pytest
 from dbt_project_runner import ONLINE_RETAIL, REPO
 
@@ -35,19 +36,6 @@ def engine_env(engine: str, work: Path, data_dir: Path, postgres=None, database:
         if database:
             env["PGDATABASE"] = database
     return env
-
-
-def create_database(postgres, name: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(host="127.0.0.1", port=postgres.port, user="postgres", dbname="postgres")
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"drop database if exists {name}")
-            cursor.execute(f"create database {name}")
-    finally:
-        connection.close()
 
 
 def run(command: list[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
@@ -72,8 +60,7 @@ def marts_of(engine: str, work: Path, postgres=None, database: str | None = None
     if engine == "duckdb":
         return engine_marts.duckdb_marts(work / "loyalty.duckdb")
     if engine == "postgres":
-        env = dict(postgres.env, PGDATABASE=database or postgres.env["PGDATABASE"])
-        return engine_marts.postgres_marts(env)
+        return engine_marts.postgres_marts(dict(postgres.env, PGDATABASE=database or postgres.env["PGDATABASE"]))
     return engine_marts.spark_marts(work / "spark" / "warehouse")
 
 
@@ -81,7 +68,7 @@ ENGINES = ("duckdb", "postgres", "spark")
 
 
 def three_engines(tmp: Path, data_dir: Path, as_of: str, postgres, database: str) -> dict:
-    create_database(postgres, database)
+    local_postgres.create_database(postgres, database, replace=True)
     built = {}
     for engine in ENGINES:
         work = tmp / engine

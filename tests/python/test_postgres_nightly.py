@@ -12,8 +12,10 @@ import threading
 import time
 from pathlib import Path
 
+import local_postgres
+import publish_postgres
 from dbt_project_runner import REPO
-from test_engines import create_database, engine_env
+from test_engines import engine_env
 
 
 def nightly_postgres(root: Path, postgres, as_of: str, *options: str) -> subprocess.CompletedProcess:
@@ -25,9 +27,7 @@ def nightly_postgres(root: Path, postgres, as_of: str, *options: str) -> subproc
 
 
 def serving_query(postgres, sql: str) -> list[tuple]:
-    import psycopg2
-
-    connection = psycopg2.connect(host="127.0.0.1", port=postgres.port, user="postgres", dbname="nightly")
+    connection = publish_postgres.connect(dict(postgres.env, PGDATABASE="nightly"))
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql)
@@ -49,7 +49,7 @@ def test_postgres_nightly_publishes_by_schema_swap(postgres, tmp_path: Path) -> 
     subprocess.run([sys.executable, str(REPO / "scripts" / "generate_data.py"), "--out", str(root / "data"),
                     "--customers", "300", "--seed", "5", "--quiet", "--no-events", "--end-date", "2025-06-30"],
                    check=True)
-    create_database(postgres, "nightly")
+    local_postgres.create_database(postgres, "nightly", replace=True)
     first = nightly_postgres(root, postgres, "2025-07-01")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "to schema serving" in first.stdout
@@ -62,9 +62,7 @@ def test_postgres_nightly_publishes_by_schema_swap(postgres, tmp_path: Path) -> 
 
     # a reader inside a transaction keeps the publish it started on; the swap waits for it and the
     # reader's next transaction sees the new publish whole
-    import psycopg2
-
-    reader = psycopg2.connect(host="127.0.0.1", port=postgres.port, user="postgres", dbname="nightly")
+    reader = publish_postgres.connect(dict(postgres.env, PGDATABASE="nightly"))
     with reader.cursor() as cursor:
         cursor.execute("select count(*) from serving.dim_customers")
         customers_before = cursor.fetchone()[0]
