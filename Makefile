@@ -15,7 +15,7 @@ export LOYALTY_SERVING_PATH ?= $(CURDIR)/data/loyalty.duckdb
 export LOYALTY_DATA_DIR ?= $(CURDIR)/data/demo
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help setup engines engine-packages demo-data build summary run lint check-project pytest test clean
+.PHONY: help setup engines engine-packages demo-data build summary report docs run lint check-project pytest test clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,6 +45,26 @@ build: setup  ## the nightly job: dbt build on $LOYALTY_DATA_DIR into $DBT_DUCKD
 summary: setup  ## print the segment and lifecycle summary of the serving database $LOYALTY_SERVING_PATH
 	$(BIN)/python scripts/summary.py --database $(LOYALTY_SERVING_PATH)
 
+report: setup  ## write the HTML report of the serving database $LOYALTY_SERVING_PATH to target/report/loyalty_report.html
+	$(BIN)/python scripts/report.py --database $(LOYALTY_SERVING_PATH) --out $(CURDIR)/target/report/loyalty_report.html
+
+# The semantic layer (docs/metrics.md): mf reads target/semantic_manifest.json, written for the
+# serving target, and queries the serving database read-only.
+.PHONY: metrics
+metrics: setup  ## parse the semantic layer and query sample metrics from the serving database $LOYALTY_SERVING_PATH
+	DBT_TARGET=serving $(BIN)/dbt parse --quiet --target-path $(CURDIR)/target
+	DBT_TARGET=serving $(BIN)/mf query --metrics customers,net_revenue,avg_ltv,repeat_customer_rate \
+		--group-by customer__rfm_group --order -net_revenue --decimals 2
+
+# The docs site as one self-contained HTML file (manifest and catalog inside, opens without a web
+# server). The catalog (column types, row counts) is read from the working database
+# $DBT_DUCKDB_PATH: after `make build` it describes every model as built.
+DOCS_DIR := $(CURDIR)/target/docs
+
+docs: setup  ## build the static dbt docs site into target/docs/static_index.html (catalog from $DBT_DUCKDB_PATH)
+	$(BIN)/dbt docs generate --static --target-path $(DOCS_DIR) --quiet
+	@echo "docs site: $(DOCS_DIR)/static_index.html"
+
 run: demo-data build summary  ## set up, generate the demo, build it and print a summary
 
 # sqlfluff's dbt templater renders is_incremental() against the database it is pointed at: lint
@@ -57,16 +77,20 @@ lint: setup  ## ruff on the Python, sqlfluff on the models
 	@rm -rf $(LINT_DIR) && mkdir -p $(LINT_DIR)
 	DBT_DUCKDB_PATH=$(LINT_DIR)/empty.duckdb DBT_TARGET_PATH=$(LINT_DIR) $(BIN)/sqlfluff lint models --processes 2
 
-check-project: setup  ## project rules over the manifest (naming, layering, tests, docs, contracts)
+check-project: setup  ## project rules (dbt-bouncer.yml) over the manifest: naming, layering, tests, docs, contracts
 	$(BIN)/dbt parse --quiet --target-path $(CURDIR)/target/check
-	$(BIN)/python scripts/check_project.py --manifest $(CURDIR)/target/check/manifest.json
+	COLUMNS=160 $(BIN)/dbt-bouncer run --config-file dbt-bouncer.yml --show-all-failures
 
 # Debian packages the tests use: faketime moves the clock (the shifted runs below and the
-# `make run` on consecutive days of tests/python/test_make_run.py).
-system-packages:  ## install the Debian packages the tests use (faketime), when missing
+# `make run` on consecutive days of tests/python/test_make_run.py); chromium renders the HTML
+# report headless (tests/python/test_report.py).
+system-packages:  ## install the Debian packages the tests use (faketime, chromium), when missing
 	@command -v faketime >/dev/null || { echo "installing faketime (apt-get)"; mkdir -p $(CURDIR)/target; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; } \
 		>$(CURDIR)/target/faketime-install.log 2>&1 || { cat $(CURDIR)/target/faketime-install.log; exit 1; }; }
+	@command -v chromium >/dev/null || { echo "installing chromium (apt-get)"; mkdir -p $(CURDIR)/target; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+		>$(CURDIR)/target/chromium-install.log 2>&1 || { cat $(CURDIR)/target/chromium-install.log; exit 1; }; }
 
 # The PostgreSQL server (Debian's postgresql package) and a Java runtime for Spark's local session,
 # when missing; the tests start and stop their own server (scripts/local_postgres.py).

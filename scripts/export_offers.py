@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 CHANNELS = ("email", "sms", "push")
 FORMATS = ("csv", "parquet")
 BASE_COLUMNS = ("customer_id", "offer_id", "offer_name", "valid_from", "valid_to")
-PERSONALISATION_COLUMNS = ("favourite_category", "usual_purchase_weekday", "amount_to_vip", "orders_count")
+PERSONALISATION_COLUMNS = ("favourite_category", "usual_purchase_weekday", "amount_to_top_ltv", "orders_count")
 REQUIRED_RELATIONS = ("marts.fct_offer_assignments", "marts.fct_offer_coverage", "marts.dim_customers")
 
 

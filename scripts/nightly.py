@@ -186,6 +186,19 @@ def describe_publish(serving: Path) -> str:
             f"(as of {previous['as_of_date']}, published {previous['published_at']:%Y-%m-%d %H:%M UTC})")
 
 
+def copy_comments(connection: duckdb.DuckDBPyConnection) -> None:
+    """The marts' descriptions (dbt's persist_docs writes them as comments) go with the copies, so
+    that BI tools reading the serving database show them."""
+    for table, comment in connection.execute(
+            "select table_name, comment from duckdb_tables() where database_name = 'working' "
+            "and schema_name = 'marts' and comment is not null").fetchall():
+        connection.execute(f'comment on table marts."{table}" is {sql_string(comment)}')
+    for table, column, comment in connection.execute(
+            "select table_name, column_name, comment from duckdb_columns() where database_name = 'working' "
+            "and schema_name = 'marts' and comment is not null").fetchall():
+        connection.execute(f'comment on column marts."{table}"."{column}" is {sql_string(comment)}')
+
+
 def publish(working: Path, serving: Path, data_dir: str, dbt_invocation: str | None) -> Publish:
     """Copy the working database's marts into a new file and rename it over ``serving``."""
     started = time.monotonic()
@@ -217,6 +230,7 @@ def publish(working: Path, serving: Path, data_dir: str, dbt_invocation: str | N
         for table in tables:
             connection.execute(f'create table marts."{table}" as select * from working.marts."{table}"')
             counts[table] = connection.execute(f'select count(*) from marts."{table}"').fetchone()[0]
+        copy_comments(connection)
         as_of = connection.execute("select max(as_of_date) from marts.fct_kpi_summary").fetchone()[0]
         connection.execute("create schema meta")
         connection.execute("""

@@ -82,6 +82,15 @@ def publish(connection, build_schema: str, serving_schema: str, data_dir: str, d
                 cursor.execute(f"create table {staged}.{identifier(table)} as "
                                f"select * from {identifier(build_schema)}.{identifier(table)}")
                 counts[table] = cursor.rowcount
+            # the descriptions dbt's persist_docs wrote go with the copies, for BI tools
+            cursor.execute(
+                "select c.relname, a.attname, d.description from pg_description d"
+                " join pg_class c on c.oid = d.objoid join pg_namespace n on n.oid = c.relnamespace"
+                " left join pg_attribute a on a.attrelid = c.oid and a.attnum = d.objsubid and d.objsubid > 0"
+                " where n.nspname = %s and c.relname = any(%s)", (build_schema, tables))
+            for table, column, description in cursor.fetchall():
+                target = f"{staged}.{identifier(table)}" + (f".{identifier(column)}" if column else "")
+                cursor.execute(f"comment on {'column' if column else 'table'} {target} is %s", (description,))
             cursor.execute(f"select max(as_of_date) from {staged}.fct_kpi_summary")
             as_of = cursor.fetchone()[0]
             cursor.execute(f"create table {staged}.publish_log (publish_id text, published_at timestamp,"

@@ -9,3 +9,8 @@
 {% macro default__avg_as_double(expression) -%}
     avg({{ expression }})
 {%- endmacro %}
+
+{#- PostgreSQL's avg of a numeric is a numeric: cast, so that the contract's double holds. -#}
+{% macro postgres__avg_as_double(expression) -%}
+    cast(avg({{ expression }}) as double precision)
+{%- endmacro %}

@@ -32,7 +32,7 @@
 
 {#- The customer values an offer message can be personalised with (var offer_personalised_fields). -#}
 {% macro offer_personalisation_fields() -%}
-    {{ return(['amount_to_vip', 'favourite_category', 'usual_purchase_weekday', 'orders_count']) }}
+    {{ return(['amount_to_top_ltv', 'favourite_category', 'usual_purchase_weekday', 'orders_count']) }}
 {%- endmacro %}
 
 {#- The customer value that personalises an offer's message, by offer id (var

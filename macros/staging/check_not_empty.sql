@@ -146,7 +146,7 @@
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set customers = run_query('select count(*) from ' ~ relation ~ ' where is_current').rows[0][0] | int -%}
+    {%- set customers = run_query('select count(*) from ' ~ relation ~ ' where score_date = ' ~ as_of_date()).rows[0][0] | int -%}
     {%- if customers > 0 -%}
         {{ return('select 1') }}
     {%- endif -%}

@@ -12,10 +12,10 @@ from decimal import Decimal
 
 DEFAULTS = {
     "lifecycle_new_days": 30,
-    "lifecycle_at_risk_interval_multiplier": 1.5,
+    "lifecycle_churn_risk_interval_multiplier": 1.5,
     "lifecycle_churn_interval_multiplier": 3.0,
     "lifecycle_min_interval_days": 7,
-    "lifecycle_one_time_at_risk_days": 60,
+    "lifecycle_one_time_churn_risk_days": 60,
     "lifecycle_one_time_churn_days": 180,
     "lifecycle_reactivation_window_days": 30,
     "lifecycle_check_window_days": 90,
@@ -164,13 +164,13 @@ def lifecycle(customer: Customer, as_of: date, settings: dict | None = None) -> 
     if interval is None:
         if recency > s["lifecycle_one_time_churn_days"]:
             return "churned"
-        if recency > s["lifecycle_one_time_at_risk_days"]:
-            return "at_risk"
+        if recency > s["lifecycle_one_time_churn_risk_days"]:
+            return "churn_risk"
         return "active"
     if recency > s["lifecycle_churn_interval_multiplier"] * interval:
         return "churned"
-    if recency > s["lifecycle_at_risk_interval_multiplier"] * interval or (falling and recency > interval):
-        return "at_risk"
+    if recency > s["lifecycle_churn_risk_interval_multiplier"] * interval or (falling and recency > interval):
+        return "churn_risk"
     return "active"
 
 

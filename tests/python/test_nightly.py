@@ -99,6 +99,25 @@ def test_publish_copies_the_marts_with_a_log(published: Path) -> None:
     assert read_once(published / "serving.duckdb") == (publish_id, True)
 
 
+def test_published_marts_carry_the_model_descriptions(published: Path) -> None:
+    """BI tools read descriptions from the serving database: every mart and every column there has
+    the description of dbt's manifest (persist_docs writes it, the publish copies it)."""
+    manifest = json.loads((published / "target" / "manifest.json").read_text())
+    expected = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["config"].get("schema") == "marts":
+            expected[(node["name"], None)] = node["description"].strip()
+            for column in node["columns"].values():
+                expected[(node["name"], column["name"])] = column["description"].strip()
+    with duckdb.connect(str(published / "serving.duckdb"), read_only=True) as connection:
+        found = {(table, None): comment for table, comment in connection.execute(
+            "select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall()}
+        found |= {(table, column): comment for table, column, comment in connection.execute(
+            "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'").fetchall()}
+    assert len(expected) > 200 and all(expected.values())
+    assert {key: (comment or "").strip() for key, comment in found.items()} == expected
+
+
 def reads_logged(logs: list[Path]) -> list[tuple[float, str, str]]:
     """(start, publish id, outcome) of every read the readers have logged so far."""
     reads = []

@@ -228,7 +228,7 @@ def test_cashback_and_discounts_respect_their_limits(demo: tuple[Path, Path, Pat
     # average order values are decimals (4 places): the ceiling holds exactly, in whole cents
     assert cashback and all(amount <= Decimal("0.05") * aov for amount, aov in cashback)
     assert any(amount == (Decimal("0.05") * aov * 100).to_integral_value(ROUND_FLOOR) / 100 for amount, aov in cashback)
-    assert not [r for r in rows if r[0] == "vip" and r[1]]
+    assert not [r for r in rows if r[0] == "top_ltv" and r[1]]
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -248,7 +248,7 @@ def expected_channel_columns() -> dict[str, tuple[str, ...]]:
         if any(o["is_price_discount"] == "true" for o in offers):
             extra.append("discount_share")
         used = {fields[o["offer_id"]] for o in offers if o["offer_id"] in fields}
-        extra += [c for c in ("favourite_category", "usual_purchase_weekday", "amount_to_vip", "orders_count") if c in used]
+        extra += [c for c in ("favourite_category", "usual_purchase_weekday", "amount_to_top_ltv", "orders_count") if c in used]
         columns[channel] = ("customer_id", "offer_id", "offer_name", "valid_from", "valid_to", *extra)
     return columns
 

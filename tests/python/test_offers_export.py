@@ -41,7 +41,7 @@ COVERAGE = [
     ("winback_promo", "email", False, True, None),
     ("anniversary_thanks", "email", False, True, "orders_count"),
     ("usual_weekday_promo", "sms", False, True, "usual_purchase_weekday"),
-    ("tier_progress", "push", False, False, "amount_to_vip"),
+    ("tier_progress", "push", False, False, "amount_to_top_ltv"),
     ("early_access", "push", False, False, None),
 ]
 
@@ -56,7 +56,7 @@ def database(tmp_path: Path) -> Path:
             create table marts.fct_offer_assignments (
                 customer_id varchar, offer_id varchar, offer_name varchar, channel varchar, is_holdout boolean,
                 cashback_amount decimal(18, 2), discount_share decimal(10, 4), favourite_category varchar,
-                usual_purchase_weekday integer, amount_to_vip decimal(18, 2), orders_count bigint,
+                usual_purchase_weekday integer, amount_to_top_ltv decimal(18, 2), orders_count bigint,
                 expected_cost decimal(18, 4), valid_from date, valid_to date)
             """
         )
@@ -89,7 +89,7 @@ def test_each_channel_gets_only_the_columns_its_offers_need(database: Path, tmp_
     base = ["customer_id", "offer_id", "offer_name", "valid_from", "valid_to"]
     assert list(written["email"].columns) == [*base, "cashback_amount", "discount_share", "orders_count"]
     assert list(written["sms"].columns) == [*base, "discount_share", "usual_purchase_weekday"]
-    assert list(written["push"].columns) == [*base, "amount_to_vip"]
+    assert list(written["push"].columns) == [*base, "amount_to_top_ltv"]
     for channel, item in written.items():
         columns, _ = read_csv(item.path)
         assert columns == list(item.columns)
@@ -105,7 +105,7 @@ def test_only_consenting_and_treated_customers_are_exported(database: Path, tmp_
     assert email[0]["cashback_amount"] == "4.50" and email[1]["discount_share"] == "0.1500"
     _, push = read_csv(written["push"].path)
     assert [row["customer_id"] for row in push] == ["c6", "c7"]
-    assert push[0]["amount_to_vip"] == "120.50"
+    assert push[0]["amount_to_top_ltv"] == "120.50"
     _, sms = read_csv(written["sms"].path)
     assert [(row["customer_id"], row["usual_purchase_weekday"]) for row in sms] == [("c5", "3")]
 

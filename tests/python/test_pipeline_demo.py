@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 import reference_model as ref
 from dbt_project_runner import REPO, build, query
+from kpi_agreement import disagreements
 
 CUSTOMERS = 3000
 END_DATE = date(2025, 6, 30)
@@ -200,7 +201,7 @@ def test_demo_is_realistic_enough(demo: dict, reference: dict) -> None:
     assert share >= 0.6
     statuses = dict(query(demo["database"],
                           "select lifecycle_status, count(*) from marts.dim_customers group by 1"))
-    assert {"new", "active", "at_risk", "churned", "reactivated"} <= set(statuses)
+    assert {"new", "active", "churn_risk", "churned", "reactivated"} <= set(statuses)
     segments = {row[0] for row in query(demo["database"], "select distinct rfm_segment from marts.dim_customers")}
     assert len(segments - {None}) >= 9
 
@@ -237,3 +238,7 @@ def test_rescoring_a_past_date_ignores_later_orders(demo: dict, reference: dict,
         assert float(net) == pytest.approx(float(customers[customer_id].net), abs=1e-4)
     [(latest,)] = query(database, "select max(last_purchase_date) from marts.dim_customers")
     assert latest <= past
+
+
+def test_kpi_marts_agree_with_dim_customers(demo: dict) -> None:
+    assert disagreements(demo["database"]) == []

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 import reference_model as ref
 from dbt_project_runner import ONLINE_RETAIL, build, query
+from kpi_agreement import disagreements
 
 AS_OF = date(2011, 12, 10)
 
@@ -114,3 +115,7 @@ def test_every_targeting_segment_is_large_enough(database: Path) -> None:
     )
     assert rows
     assert all(share >= 0.02 for segment, share in rows if segment != "unassigned"), rows
+
+
+def test_kpi_marts_agree_with_dim_customers(database: Path) -> None:
+    assert disagreements(database) == []

@@ -30,7 +30,7 @@ ARTICLES = {
 }
 SEGMENTS = {
     "Champions", "Loyal Customers", "Potential Loyalist", "New Customers", "Promising",
-    "Need Attention", "About To Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost",
+    "Need Attention", "About To Sleep", "Lapsed Regulars", "Can't Lose Them", "Hibernating", "Lost",
 }
 RFM_GROUPS = {"Champions", "Loyal", "Potential", "At Risk", "Sleeping"}
 SMARTRFM_GROUPS = {
@@ -38,8 +38,8 @@ SMARTRFM_GROUPS = {
     "potentially_loyal", "sleeping",
 }
 LAPSED_GROUPS = {"sleeping", "potentially_loyal", "churning_vip"}
-LIFECYCLE_STATUSES = {"new", "active", "at_risk", "churned", "reactivated"}
-VALUE_TIERS = {"vip", "discount_hunter", "frequent_buyer", "regular"}
+LIFECYCLE_STATUSES = {"new", "active", "churn_risk", "churned", "reactivated"}
+VALUE_TIERS = {"top_ltv", "discount_hunter", "frequent_buyer", "regular"}
 OFFER_IDS = {
     "early_access", "vip_service", "bundle_set", "tier_progress", "capped_cashback", "buy_x_get_y",
     "winback_promo", "anniversary_thanks", "nps_survey_promo", "favourite_category_promo",
@@ -89,7 +89,7 @@ def expected_segment(score_bins: int, r: int, f: int, m: int) -> str:
         if fm == 5:
             return "Can't Lose Them"
         if fm >= 3:
-            return "At Risk"
+            return "Lapsed Regulars"
         return "Lost" if (r, fm) == (1, 1) else "Hibernating"
     assert score_bins == 3
     if fm == 3:
@@ -98,7 +98,7 @@ def expected_segment(score_bins: int, r: int, f: int, m: int) -> str:
         return {3: "New Customers", 2: "About To Sleep", 1: "Lost"}[r]
     if f == 1:
         return {3: "Promising", 2: "About To Sleep", 1: "Hibernating"}[r]
-    return {3: "Potential Loyalist", 2: "Need Attention", 1: "At Risk"}[r]
+    return {3: "Potential Loyalist", 2: "Need Attention", 1: "Lapsed Regulars"}[r]
 
 
 @pytest.fixture(scope="module")
@@ -431,12 +431,12 @@ def test_value_offers_come_before_price_discounts(offers: dict[str, dict[str, st
     assert max(value) < min(price)
 
 
-def test_no_price_discount_reaches_the_vip_tier_or_group(offers: dict[str, dict[str, str]]) -> None:
+def test_no_price_discount_reaches_the_top_ltv_tier_or_the_vip_group(offers: dict[str, dict[str, str]]) -> None:
     for offer_id, offer in offers.items():
         if as_bool(offer["is_price_discount"]):
             assert offer["cost_model"] == "discount_pct", offer_id
             tiers = split_list(offer["target_value_tiers"])
-            assert tiers and "vip" not in tiers, f"{offer_id} would discount the vip tier"
+            assert tiers and "top_ltv" not in tiers, f"{offer_id} would discount the top_ltv tier"
             assert "vip" not in split_list(offer["target_smartrfm_groups"]), offer_id
             assert "Champions" not in split_list(offer["target_rfm_segments"]), offer_id
 
@@ -450,7 +450,7 @@ def test_early_access_and_winback_rules(offers: dict[str, dict[str, str]]) -> No
     for offer_id in winback:
         groups = set(split_list(offers[offer_id]["target_smartrfm_groups"]))
         assert groups and groups <= LAPSED_GROUPS, f"{offer_id} targets active groups: {groups - LAPSED_GROUPS}"
-    assert set(split_list(offers["winback_promo"]["target_lifecycle_statuses"])) == {"at_risk", "churned"}
+    assert set(split_list(offers["winback_promo"]["target_lifecycle_statuses"])) == {"churn_risk", "churned"}
 
 
 def test_cited_articles_exist() -> None:

@@ -1,6 +1,8 @@
--- Customer facts as of as_of_date, from the customer-day aggregates up to that date only, so that
--- any past date can be rescored. One row per customer who had any order by then. (The start of the
--- migration window needs only the RFM inputs: int_customer_rfm_inputs_at_window_start.)
+-- Every customer measure as of each score date (int_score_dates: as_of_date and the start of the
+-- migration window), from the customer-day aggregates up to that date only, so that any past date
+-- can be rescored. Grain: customer × score date, one row per customer who had any order by then.
+-- Purchase, repeat, recency, frequency, monetary, intervals and the rhythm that lifecycle reads are
+-- defined here and nowhere else; scores, segments, lifecycle and tiers are built on top.
 
 {{ config(
     post_hook={'sql': "{{ check_customers_present(this) }}", 'transaction': false}
@@ -17,7 +19,6 @@ customer_days as (
 score_dates as (
 
     select * from {{ ref('int_score_dates') }}
-    where is_current
 
 ),
 
@@ -25,7 +26,6 @@ days_in_scope as (
 
     select
         score_dates.score_date,
-        score_dates.is_current,
         customer_days.*
 
     from customer_days
@@ -40,7 +40,6 @@ totals as (
 
     select
         score_date,
-        is_current,
         customer_id,
         min(first_purchase_at) as first_order_at,
         max(last_purchase_at) as last_order_at,
@@ -62,7 +61,7 @@ totals as (
 
     from days_in_scope
 
-    group by score_date, is_current, customer_id
+    group by score_date, customer_id
 
 ),
 
@@ -103,7 +102,6 @@ final as (
 
     select
         totals.score_date,
-        totals.is_current,
         totals.customer_id,
         totals.first_order_at,
         totals.last_order_at,
@@ -118,11 +116,18 @@ final as (
         totals.net_revenue,
         totals.discount_amount,
         totals.orders_count > 0 as has_purchased,
+        -- a repeat customer bought on two or more days: a second order on the same day is the
+        -- same visit (the same rule as intervals, lifecycle and fct_kpis_monthly)
+        totals.purchase_days_count >= 2 as is_repeat_customer,
         {{ divide_money('totals.gross_revenue', 'totals.orders_count') }} as avg_order_value,
-        {{ dbt.datediff('totals.last_purchase_date', 'totals.score_date', 'day') }}
-            as recency_days,
-        {{ dbt.datediff('totals.first_purchase_date', 'totals.score_date', 'day') }}
-            as tenure_days,
+        cast(
+            {{ dbt.datediff('totals.last_purchase_date', 'totals.score_date', 'day') }}
+            as integer
+        ) as recency_days,
+        cast(
+            {{ dbt.datediff('totals.first_purchase_date', 'totals.score_date', 'day') }}
+            as integer
+        ) as tenure_days,
         case
             when totals.purchase_days_count > 1
                 then

@@ -7,8 +7,8 @@
 --                 already made them churned (judged by the rhythm they had before that gap)
 --   churned       gap since the last purchase > churn multiplier × interval (one-time buyers:
 --                 > lifecycle_one_time_churn_days)
---   at_risk       gap > at-risk multiplier × interval, or gap > interval with a falling average
---                 check (one-time buyers: > lifecycle_one_time_at_risk_days)
+--   churn_risk       gap > churn-risk multiplier × interval, or gap > interval with a falling average
+--                 check (one-time buyers: > lifecycle_one_time_churn_risk_days)
 --   active        everyone else
 
 with
@@ -16,6 +16,7 @@ with
 facts as (
 
     select * from {{ ref('int_customer_facts_snapshotted') }}
+    where score_date = {{ as_of_date() }}
 
 ),
 
@@ -68,11 +69,11 @@ flagged as (
         end as is_past_churn_gap,
         case
             when typical_interval_days is null
-                then recency_days > {{ var('lifecycle_one_time_at_risk_days') }}
+                then recency_days > {{ var('lifecycle_one_time_churn_risk_days') }}
             else
-                recency_days > {{ var('lifecycle_at_risk_interval_multiplier') }} * typical_interval_days
+                recency_days > {{ var('lifecycle_churn_risk_interval_multiplier') }} * typical_interval_days
                 or (is_check_falling and recency_days > typical_interval_days)
-        end as is_past_at_risk_gap
+        end as is_past_churn_risk_gap
 
     from rhythm
 
@@ -81,8 +82,6 @@ flagged as (
 classified as (
 
     select
-        score_date,
-        is_current,
         customer_id,
         typical_interval_days,
         is_check_falling,
@@ -93,7 +92,7 @@ classified as (
                 recency_days <= {{ var('lifecycle_reactivation_window_days') }}
                 and was_churned_before_last_purchase then 'reactivated'
             when is_past_churn_gap then 'churned'
-            when is_past_at_risk_gap then 'at_risk'
+            when is_past_churn_risk_gap then 'churn_risk'
             else 'active'
         end as lifecycle_status
 

@@ -82,7 +82,7 @@ usual_weekday as (
     -- that it spills to disk like any group by): the key orders by count, then by the earlier day
     select
         customer_id,
-        7 - mod(max(purchase_days_count * 8 + (7 - iso_weekday)), 8) as usual_purchase_weekday
+        cast(7 - mod(max(purchase_days_count * 8 + (7 - iso_weekday)), 8) as integer) as usual_purchase_weekday
 
     from weekday_counts
 

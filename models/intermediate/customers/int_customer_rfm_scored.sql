@@ -15,11 +15,10 @@
 
 with
 
-current_inputs as (
+facts as (
 
     select
         score_date,
-        is_current,
         customer_id,
         recency_days,
         orders_count,
@@ -28,30 +27,6 @@ current_inputs as (
     from {{ ref('int_customer_facts_snapshotted') }}
 
     where has_purchased
-
-),
-
-window_start_inputs as (
-
-    select
-        score_date,
-        is_current,
-        customer_id,
-        recency_days,
-        orders_count,
-        net_revenue
-
-    from {{ ref('int_customer_rfm_inputs_at_window_start') }}
-
-    where has_purchased
-
-),
-
-facts as (
-
-    select * from current_inputs
-    union all
-    select * from window_start_inputs
 
 ),
 
@@ -120,16 +95,8 @@ banded as (
 
     select
         *,
-        case
-            when recency_days <= {{ var('smartrfm_recent_max_days') }} then 'recent'
-            when recency_days <= {{ var('smartrfm_medium_max_days') }} then 'medium'
-            else 'long_ago'
-        end as recency_band,
-        case
-            when orders_count <= {{ var('smartrfm_once_max_orders') }} then 'once'
-            when orders_count <= {{ var('smartrfm_sometimes_max_orders') }} then 'sometimes'
-            else 'often'
-        end as frequency_band,
+        {{ smartrfm_recency_band('recency_days') }} as recency_band,
+        {{ smartrfm_frequency_band('orders_count') }} as frequency_band,
         case {{ quantile_score('scored.net_revenue', 3, 'scored.score_date') }}
             when 1 then 'small'
             when 2 then 'medium'

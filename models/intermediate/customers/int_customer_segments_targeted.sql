@@ -8,7 +8,7 @@ with
 scored as (
 
     select * from {{ ref('int_customer_rfm_scored') }}
-    where is_current
+    where score_date = {{ as_of_date() }}
 
 ),
 

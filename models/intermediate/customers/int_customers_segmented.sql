@@ -8,14 +8,14 @@ with
 facts as (
 
     select * from {{ ref('int_customer_facts_snapshotted') }}
-    where is_current
+    where score_date = {{ as_of_date() }}
 
 ),
 
 scored as (
 
     select * from {{ ref('int_customer_rfm_scored') }}
-    where is_current
+    where score_date = {{ as_of_date() }}
 
 ),
 
@@ -28,7 +28,6 @@ targeted as (
 lifecycle as (
 
     select * from {{ ref('int_customer_lifecycle_classified') }}
-    where is_current
 
 ),
 
@@ -49,6 +48,7 @@ joined as (
         facts.last_purchase_date,
         facts.orders_count,
         facts.purchase_days_count,
+        facts.is_repeat_customer,
         facts.returns_count,
         facts.gross_revenue,
         facts.returns_amount,
@@ -75,7 +75,7 @@ joined as (
         lifecycle.lifecycle_status,
         lifecycle.is_check_falling,
         value_tiers.value_tier,
-        value_tiers.is_vip,
+        value_tiers.is_top_ltv,
         value_tiers.is_discount_hunter,
         value_tiers.is_frequent_buyer,
         facts.discounted_orders_share,

@@ -124,7 +124,7 @@ final as (
         personalised.net_revenue,
         personalised.avg_order_value,
         personalised.expected_value,
-        personalised.amount_to_vip,
+        personalised.amount_to_top_ltv,
         personalised.favourite_category,
         personalised.usual_purchase_weekday,
         personalised.holdout_bucket,
@@ -153,7 +153,7 @@ final as (
         end as channel_consent,
         personalised.personalised_field,
         case personalised.personalised_field
-            when 'amount_to_vip' then personalised.amount_to_vip is not null
+            when 'amount_to_top_ltv' then personalised.amount_to_top_ltv is not null
             when 'favourite_category' then personalised.favourite_category is not null
             when 'usual_purchase_weekday' then personalised.usual_purchase_weekday is not null
             when 'orders_count' then personalised.orders_count is not null

@@ -135,7 +135,7 @@ final as (
         net_revenue,
         avg_order_value,
         expected_value,
-        amount_to_vip,
+        amount_to_top_ltv,
         favourite_category,
         usual_purchase_weekday,
         holdout_bucket,

@@ -7,8 +7,8 @@
 --                   the win-back cost guardrail compares offer costs with it
 --                   (targeted-loyalty-program: winning back must not cost more than the customer's
 --                   potential value)
---   amount_to_vip   net revenue still missing to the lowest net revenue in the vip tier ("N left to
---                   VIP", potential-vip-segments); null for vip customers
+--   amount_to_top_ltv  net revenue still missing to the lowest net revenue in the top_ltv tier ("N left to
+--                   VIP", potential-vip-segments); null for top_ltv customers
 
 with
 
@@ -35,7 +35,7 @@ joined as (
         customers.rfm_targeting_segment,
         customers.lifecycle_status,
         customers.value_tier,
-        customers.is_vip,
+        customers.is_top_ltv,
         customers.orders_count,
         customers.net_revenue,
         customers.avg_order_value,
@@ -55,13 +55,13 @@ joined as (
 
 ),
 
-vip_threshold as (
+top_ltv_threshold as (
 
-    select min(net_revenue) as vip_min_net_revenue
+    select min(net_revenue) as top_ltv_min_net_revenue
 
     from joined
 
-    where is_vip
+    where is_top_ltv
 
 ),
 
@@ -82,8 +82,8 @@ final as (
         cast(joined.net_revenue * {{ var('offer_expected_value_horizon_days') }} as {{ engine_type('double') }})
         / greatest(joined.tenure_days, {{ var('offer_expected_value_horizon_days') }}) as expected_value,
         case
-            when not joined.is_vip then vip_threshold.vip_min_net_revenue - joined.net_revenue
-        end as amount_to_vip,
+            when not joined.is_top_ltv then top_ltv_threshold.top_ltv_min_net_revenue - joined.net_revenue
+        end as amount_to_top_ltv,
         joined.favourite_category,
         joined.usual_purchase_weekday,
         joined.consent_email,
@@ -94,7 +94,7 @@ final as (
 
     from joined
 
-    cross join vip_threshold
+    cross join top_ltv_threshold
 
 )
 

@@ -11,7 +11,7 @@ with
 customers as (
 
     select customer_id from {{ ref('int_customer_facts_snapshotted') }}
-    where is_current
+    where score_date = {{ as_of_date() }}
 
 ),
 

@@ -1,6 +1,6 @@
--- One row per offer send up to as_of_date with what followed it: the recipient's purchase orders
--- placed after sent_at and at most offer_measurement_window_days later (not cancelled, not fully
--- returned, amount > 0; orders after as_of_date are not seen), their revenue, and whether the
+-- One row per offer send up to as_of_date with what followed it: the recipient's converting orders
+-- placed after sent_at and at most offer_measurement_window_days later (orders after as_of_date are
+-- not seen), their net revenue, and whether the
 -- window had closed by the end of as_of_date (only closed windows are measured). send_segment is
 -- the recipient's SmartRFM recency × frequency band from purchases before the send day, so it is
 -- not changed by the offer's own effect (the current segment is: a converted customer becomes
@@ -22,13 +22,13 @@ sends as (
 
 orders as (
 
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_measured') }}
+    -- a conversion is a purchase order (int_orders_measured.is_purchase_order, the one definition
+    -- of a purchase) that kept revenue: not fully returned, not a zero amount
     where
-        customer_id is not null
-        and is_purchase
-        and not is_cancelled
-        and not is_fully_returned
-        and amount > 0
+        is_purchase_order
+        and net_amount > 0
+        and not is_guest
         and order_date <= {{ as_of_date() }}
 
 ),
@@ -45,7 +45,7 @@ window_orders as (
     select
         sends.send_id,
         count(orders.order_id) as window_orders_count,
-        cast(coalesce({{ sum_money('orders.amount', {'send_id': 'sends.send_id'}) }}, 0) as {{ money_type() }})
+        cast(coalesce({{ sum_money('orders.net_amount', {'send_id': 'sends.send_id'}) }}, 0) as {{ money_type() }})
             as window_revenue
 
     from sends
@@ -93,16 +93,8 @@ banded as (
 
     select
         sends.send_id,
-        case
-            when history.days_since_purchase <= {{ var('smartrfm_recent_max_days') }} then 'recent'
-            when history.days_since_purchase <= {{ var('smartrfm_medium_max_days') }} then 'medium'
-            else 'long_ago'
-        end as recency_band,
-        case
-            when history.purchase_orders_count <= {{ var('smartrfm_once_max_orders') }} then 'once'
-            when history.purchase_orders_count <= {{ var('smartrfm_sometimes_max_orders') }} then 'sometimes'
-            else 'often'
-        end as frequency_band
+        {{ smartrfm_recency_band('history.days_since_purchase') }} as recency_band,
+        {{ smartrfm_frequency_band('history.purchase_orders_count') }} as frequency_band
 
     from sends
 

@@ -17,7 +17,7 @@ at_end as (
         customer_id,
         rfm_segment
     from scored
-    where is_current
+    where score_date = {{ as_of_date() }}
 
 ),
 
@@ -27,7 +27,7 @@ at_start as (
         customer_id,
         rfm_segment
     from scored
-    where not is_current
+    where score_date < {{ as_of_date() }}
 
 ),
 
@@ -73,4 +73,13 @@ final as (
 
 )
 
-{{ select_contract_columns('final') }}
+select
+    as_of_date,
+    period_days,
+    from_segment,
+    to_segment,
+    is_unchanged,
+    customers_count,
+    share_of_from_segment
+
+from final

@@ -1,12 +1,15 @@
 -- The headline numbers as of as_of_date, one row: the customer base, repeat behaviour, LTV, margin
 -- and the Pareto share (articles: best-customers-without-discounts, "15-25% of customers bring at
--- least 60% of revenue").
+-- least 60% of revenue"). The same customers (int_customers_segmented, which dim_customers
+-- publishes) and customer-months (int_customer_months_aggregated) as fct_kpis_monthly, with the
+-- definitions of int_customer_facts_snapshotted: a repeat customer bought on two or more days, and
+-- the mean interval is over all gaps between purchase days.
 
 with
 
 customers as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('int_customers_segmented') }}
 
 ),
 
@@ -15,7 +18,7 @@ ranked as (
     select
         *,
         row_number() over (order by net_revenue desc, customer_id asc) as revenue_rank,
-        count(*) over () as customers_count
+        count(*) over () as base_count
 
     from customers
 
@@ -27,19 +30,26 @@ summary as (
 
     select
         count(*) as customers_count,
-        sum(case when orders_count >= 2 then 1 else 0 end) as repeat_customers_count,
-        sum(orders_count) as orders_count,
+        count(case when is_repeat_customer then 1 end) as repeat_customers_count,
+        {{ sum_count('orders_count') }} as orders_count,
         {{ sum_money('net_revenue') }} as net_revenue,
         {{ sum_money(
-            'case when revenue_rank <= ' ~ var('pareto_top_share') ~ ' * customers_count then net_revenue else 0 end'
+            'case when revenue_rank <= ' ~ var('pareto_top_share') ~ ' * base_count then net_revenue else 0 end'
         ) }}
             as top_customers_net_revenue,
-        avg(avg_days_between_orders) as avg_days_between_orders,
+        -- all gaps between consecutive purchase days, pooled: (last - first) / (days - 1) per
+        -- customer, weighted by the customer's number of gaps
+        {{ sum_count(
+            'case when is_repeat_customer then '
+            ~ dbt.datediff('first_purchase_date', 'last_purchase_date', 'day') ~ ' end'
+        ) }} as days_between_purchases,
+        {{ sum_count('case when is_repeat_customer then purchase_days_count - 1 end') }}
+            as purchase_gaps_count,
         {{ avg_as_double('net_revenue') }} as avg_ltv,
         {{ sum_money('margin_amount') }} as margin_amount,
-        sum(case when lifecycle_status = 'active' then 1 else 0 end) as active_customers_count,
-        sum(case when lifecycle_status = 'at_risk' then 1 else 0 end) as at_risk_customers_count,
-        sum(case when lifecycle_status = 'churned' then 1 else 0 end) as churned_customers_count
+        count(case when lifecycle_status = 'active' then 1 end) as active_customers_count,
+        count(case when lifecycle_status = 'churn_risk' then 1 end) as churn_risk_customers_count,
+        count(case when lifecycle_status = 'churned' then 1 end) as churned_customers_count
 
     from ranked
 
@@ -47,13 +57,13 @@ summary as (
 
 repeat_revenue as (
 
-    select
-        {{ sum_money('repeat_net_revenue') }} as repeat_net_revenue,
-        {{ sum_money('net_revenue') }} as net_revenue
+    -- net revenue of repeat purchase days, over all months, of the customers counted above
+    select {{ sum_money('customer_months.repeat_net_revenue') }} as repeat_net_revenue
 
-    from {{ ref('fct_kpis_monthly') }}
+    from {{ ref('int_customer_months_aggregated') }} as customer_months
 
-    where rfm_segment = 'All customers'
+    inner join ranked
+        on customer_months.customer_id = ranked.customer_id
 
 ),
 
@@ -67,16 +77,17 @@ final as (
         / nullif(summary.customers_count, 0) as repeat_customer_rate,
         summary.orders_count,
         summary.net_revenue,
-        {{ var('pareto_top_share') }} as pareto_top_share,
+        cast({{ var('pareto_top_share') }} as {{ engine_type('double') }}) as pareto_top_share,
         cast(summary.top_customers_net_revenue as {{ engine_type('double') }})
         / nullif(summary.net_revenue, 0) as top_customers_revenue_share,
         cast(repeat_revenue.repeat_net_revenue as {{ engine_type('double') }})
-        / nullif(repeat_revenue.net_revenue, 0) as repeat_revenue_share,
-        summary.avg_days_between_orders,
+        / nullif(summary.net_revenue, 0) as repeat_revenue_share,
+        cast(summary.days_between_purchases as {{ engine_type('double') }})
+        / nullif(summary.purchase_gaps_count, 0) as avg_days_between_purchases,
         summary.avg_ltv,
         summary.margin_amount,
         summary.active_customers_count,
-        summary.at_risk_customers_count,
+        summary.churn_risk_customers_count,
         summary.churned_customers_count
 
     from summary
@@ -85,4 +96,21 @@ final as (
 
 )
 
-{{ select_contract_columns('final') }}
+select
+    as_of_date,
+    customers_count,
+    repeat_customers_count,
+    repeat_customer_rate,
+    orders_count,
+    net_revenue,
+    pareto_top_share,
+    top_customers_revenue_share,
+    repeat_revenue_share,
+    avg_days_between_purchases,
+    avg_ltv,
+    margin_amount,
+    active_customers_count,
+    churn_risk_customers_count,
+    churned_customers_count
+
+from final

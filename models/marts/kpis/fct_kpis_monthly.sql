@@ -1,6 +1,8 @@
 -- KPIs by calendar month and RFM segment (the customer's segment as of as_of_date), plus an
--- 'All customers' row per month. Articles (four-segmentation-methods): repeat rate, share of revenue
--- from repeat purchases, mean interval between purchases, LTV and margin.
+-- 'All customers' row per month, from the customer-months of int_customer_months_aggregated. A
+-- repeat buyer of a month bought in it on a day after an earlier purchase day (the repeat rule of
+-- int_customer_facts_snapshotted, month by month). Articles (four-segmentation-methods): repeat
+-- rate, share of revenue from repeat purchases, mean interval between purchases, LTV and margin.
 --   repeat_rate             buyers of the month who had bought on an earlier day / buyers of the month
 --   repeat_revenue_share    net revenue of repeat purchase days / net revenue of the month
 --   avg_days_between_purchases  mean gap to the previous purchase day, over the month's repeat days
@@ -8,61 +10,15 @@
 
 with
 
-customer_days as (
+customer_months as (
 
-    select * from {{ ref('int_customer_days_aggregated') }}
-    where order_date <= {{ as_of_date() }}
+    select * from {{ ref('int_customer_months_aggregated') }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('dim_customers') }}
-
-),
-
-sequenced as (
-
-    select
-        customer_id,
-        order_date,
-        purchase_orders_count,
-        net_amount,
-        margin_amount,
-        {{ dbt.date_trunc('month', 'customer_days.order_date') }} as month_start_date,
-        case
-            when purchase_orders_count > 0
-                then max(case when purchase_orders_count > 0 then order_date end) over (
-                    partition by customer_id
-                    order by order_date
-                    rows between unbounded preceding and 1 preceding
-                )
-        end as previous_purchase_date
-
-    from customer_days
-
-),
-
-{% set customer_month = {'customer_id': 'customer_id', 'month': 'cast(month_start_date as date)'} -%}
-customer_months as (
-
-    -- one row per customer and month: the additive pieces of every KPI
-    select
-        customer_id,
-        cast(month_start_date as date) as month_start_date,
-        max(case when purchase_orders_count > 0 then 1 else 0 end) as is_buyer,
-        max(case when previous_purchase_date is not null then 1 else 0 end) as is_repeat_buyer,
-        {{ sum_count('purchase_orders_count') }} as orders_count,
-        {{ sum_money('net_amount', customer_month) }} as net_revenue,
-        {{ sum_money('case when previous_purchase_date is not null then net_amount else 0 end', customer_month) }}
-            as repeat_net_revenue,
-        {{ sum_count(dbt.datediff('previous_purchase_date', 'order_date', 'day')) }} as days_between_purchases,
-        count(previous_purchase_date) as repeat_purchase_days_count,
-        {{ sum_money('margin_amount', customer_month) }} as margin_amount
-
-    from sequenced
-
-    group by customer_id, cast(month_start_date as date)
+    select * from {{ ref('int_customers_segmented') }}
 
 ),
 
@@ -102,14 +58,14 @@ all_customers as (
     select
         month_start_date,
         'All customers' as rfm_segment,
-        sum(buyers_count) as buyers_count,
-        sum(repeat_buyers_count) as repeat_buyers_count,
-        sum(new_customers_count) as new_customers_count,
-        sum(orders_count) as orders_count,
+        {{ sum_count('buyers_count') }} as buyers_count,
+        {{ sum_count('repeat_buyers_count') }} as repeat_buyers_count,
+        {{ sum_count('new_customers_count') }} as new_customers_count,
+        {{ sum_count('orders_count') }} as orders_count,
         {{ sum_money('net_revenue', ['month_start_date']) }} as net_revenue,
         {{ sum_money('repeat_net_revenue', ['month_start_date']) }} as repeat_net_revenue,
-        sum(days_between_purchases) as days_between_purchases,
-        sum(repeat_purchase_days_count) as repeat_purchase_days_count,
+        {{ sum_count('days_between_purchases') }} as days_between_purchases,
+        {{ sum_count('repeat_purchase_days_count') }} as repeat_purchase_days_count,
         {{ sum_money('margin_amount', ['month_start_date']) }} as margin_amount
 
     from by_segment
@@ -152,6 +108,8 @@ final as (
         orders_count,
         net_revenue,
         repeat_net_revenue,
+        days_between_purchases,
+        repeat_purchase_days_count,
         case when buyers_count > 0 then cast(repeat_buyers_count as {{ engine_type('double') }}) / buyers_count end
             as repeat_rate,
         case when net_revenue <> 0 then cast(repeat_net_revenue as {{ engine_type('double') }}) / net_revenue end
@@ -168,4 +126,21 @@ final as (
 
 )
 
-{{ select_contract_columns('final') }}
+select
+    month_start_date,
+    rfm_segment,
+    buyers_count,
+    repeat_buyers_count,
+    new_customers_count,
+    orders_count,
+    net_revenue,
+    repeat_net_revenue,
+    repeat_rate,
+    repeat_revenue_share,
+    days_between_purchases,
+    repeat_purchase_days_count,
+    avg_days_between_purchases,
+    avg_ltv,
+    margin_amount
+
+from final

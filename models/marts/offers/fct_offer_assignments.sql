@@ -22,7 +22,8 @@ final as (
         mechanic,
         channel,
         is_holdout,
-        holdout_bucket,
+        -- the bucket is below 10000: an integer (the hash arithmetic gives a bigint)
+        cast(holdout_bucket as integer) as holdout_bucket,
         offer_segment,
         smartrfm_group,
         rfm_targeting_segment,
@@ -47,13 +48,53 @@ final as (
         case when personalised_field = 'favourite_category' then favourite_category end as favourite_category,
         case when personalised_field = 'usual_purchase_weekday' then usual_purchase_weekday end
             as usual_purchase_weekday,
-        case when personalised_field = 'amount_to_vip' then amount_to_vip end as amount_to_vip,
+        -- the message quotes the amount in cents, rounded half away from zero
+        cast(
+            case when personalised_field = 'amount_to_top_ltv' then amount_to_top_ltv end as decimal(18, 2)
+        ) as amount_to_top_ltv,
         case when personalised_field = 'orders_count' then orders_count end as orders_count,
         {{ as_of_date() }} as valid_from,
-        {{ dbt.dateadd('day', 'validity_days - 1', as_of_date()) }} as valid_to
+        cast({{ dbt.dateadd('day', 'validity_days - 1', as_of_date()) }} as date) as valid_to
 
     from chosen
 
 )
 
-{{ select_contract_columns('final') }}
+select
+    customer_id,
+    as_of_date,
+    offer_id,
+    offer_name,
+    mechanic,
+    channel,
+    is_holdout,
+    holdout_bucket,
+    offer_segment,
+    smartrfm_group,
+    rfm_targeting_segment,
+    lifecycle_status,
+    value_tier,
+    eligibility_rule,
+    is_cell_offer,
+    priority,
+    is_price_discount,
+    is_cashback,
+    is_early_access,
+    is_winback,
+    is_buy_x_get_y,
+    cost_model,
+    discount_share,
+    cashback_amount,
+    expected_cost,
+    planned_cost_if_sent,
+    avg_order_value,
+    expected_value,
+    channel_consent,
+    favourite_category,
+    usual_purchase_weekday,
+    amount_to_top_ltv,
+    orders_count,
+    valid_from,
+    valid_to
+
+from final

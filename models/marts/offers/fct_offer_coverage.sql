@@ -42,19 +42,19 @@ offer_counts as (
     select
         offer_id,
         count(*) as matched_customers_count,
-        sum(case when is_eligible then 1 else 0 end) as eligible_customers_count,
-        sum(case when is_chosen and not is_holdout then 1 else 0 end) as treated_customers_count,
-        sum(case when is_chosen and is_holdout then 1 else 0 end) as holdout_customers_count,
-        sum(case when is_chosen and not is_holdout then expected_cost else 0 end) as planned_cost,
-        sum(
-            case when removal_reason like 'missing_%' then 1 else 0 end
-        ) as removed_for_missing_input_count,
-        sum(case when removal_reason = 'unassigned_segment' then 1 else 0 end) as removed_unassigned_segment_count,
-        sum(
-            case
-                when removal_reason not like 'missing_%' and removal_reason <> 'unassigned_segment' then 1 else 0
-            end
-        ) as removed_by_guardrail_count
+        {{ sum_count('case when is_eligible then 1 else 0 end') }} as eligible_customers_count,
+        {{ sum_count('case when is_chosen and not is_holdout then 1 else 0 end') }} as treated_customers_count,
+        {{ sum_count('case when is_chosen and is_holdout then 1 else 0 end') }} as holdout_customers_count,
+        {{ sum_money('case when is_chosen and not is_holdout then expected_cost else 0 end', ['offer_id']) }}
+            as planned_cost,
+        {{ sum_count("case when removal_reason like 'missing_%' then 1 else 0 end") }}
+            as removed_for_missing_input_count,
+        {{ sum_count("case when removal_reason = 'unassigned_segment' then 1 else 0 end") }}
+            as removed_unassigned_segment_count,
+        {{ sum_count(
+            "case when removal_reason not like 'missing_%' and removal_reason <> 'unassigned_segment'"
+            ~ " then 1 else 0 end"
+        ) }} as removed_by_guardrail_count
 
     from eligibility
 
@@ -145,4 +145,25 @@ final as (
 
 )
 
-{{ select_contract_columns('final') }}
+select
+    offer_id,
+    as_of_date,
+    offer_name,
+    channel,
+    is_cashback,
+    is_price_discount,
+    personalised_field,
+    requires,
+    missing_inputs,
+    matched_customers_count,
+    eligible_customers_count,
+    treated_customers_count,
+    holdout_customers_count,
+    removed_for_missing_input_count,
+    removed_unassigned_segment_count,
+    removed_by_guardrail_count,
+    main_removal_reason,
+    is_assignable,
+    planned_cost
+
+from final

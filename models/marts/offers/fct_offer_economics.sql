@@ -22,14 +22,19 @@ segment_costs as (
 
     select
         offer_segment,
-        sum(case when is_holdout then 0 else 1 end) as treated_customers_count,
-        sum(case when is_holdout then 1 else 0 end) as holdout_customers_count,
-        sum(expected_cost) as planned_cost,
-        coalesce(sum(cashback_amount), 0) as issued_cashback_amount,
-        sum(case when is_cashback then expected_cost else 0 end) as cashback_cost,
-        sum(case when is_price_discount then expected_cost else 0 end) as discount_cost,
-        sum(case when not is_cashback and not is_price_discount then expected_cost else 0 end) as fixed_cost,
-        sum(case when is_buy_x_get_y then expected_cost else 0 end) as buy_x_get_y_cost
+        {{ sum_count('case when is_holdout then 0 else 1 end') }} as treated_customers_count,
+        {{ sum_count('case when is_holdout then 1 else 0 end') }} as holdout_customers_count,
+        {{ sum_money('expected_cost', ['offer_segment']) }} as planned_cost,
+        -- cashback is paid in cents
+        cast(coalesce(sum(cashback_amount), 0) as decimal(18, 2)) as issued_cashback_amount,
+        {{ sum_money('case when is_cashback then expected_cost else 0 end', ['offer_segment']) }} as cashback_cost,
+        {{ sum_money('case when is_price_discount then expected_cost else 0 end', ['offer_segment']) }}
+            as discount_cost,
+        {{ sum_money(
+            'case when not is_cashback and not is_price_discount then expected_cost else 0 end', ['offer_segment']
+        ) }} as fixed_cost,
+        {{ sum_money('case when is_buy_x_get_y then expected_cost else 0 end', ['offer_segment']) }}
+            as buy_x_get_y_cost
 
     from assignments
 
@@ -50,13 +55,16 @@ final as (
         - coalesce(segment_costs.holdout_customers_count, 0) as no_offer_customers_count,
         coalesce(segment_costs.planned_cost, 0) as planned_cost,
         coalesce(segment_costs.issued_cashback_amount, 0) as issued_cashback_amount,
-        coalesce(segment_costs.issued_cashback_amount, 0)
-        * {{ var('offer_points_breakage_share') }} as expected_breakage_amount,
+        cast(
+            coalesce(segment_costs.issued_cashback_amount, 0) * {{ var('offer_points_breakage_share') }}
+            as {{ money_type() }}
+        ) as expected_breakage_amount,
         coalesce(segment_costs.cashback_cost, 0) as cashback_cost,
         coalesce(segment_costs.discount_cost, 0) as discount_cost,
         coalesce(segment_costs.fixed_cost, 0) as fixed_cost,
         {{ var('offer_revenue_base_days') }} as revenue_base_days,
-        segments.revenue_base_amount,
+        -- published wider than money_type(), as the contract has always declared it
+        cast(segments.revenue_base_amount as decimal(38, 6)) as revenue_base_amount,
         case
             when segments.revenue_base_amount > 0
                 then
@@ -64,7 +72,8 @@ final as (
                     / segments.revenue_base_amount
         end as planned_cost_share_of_revenue,
         coalesce(segment_costs.buy_x_get_y_cost, 0) as buy_x_get_y_cost,
-        segments.buy_x_get_y_budget_amount,
+        -- the budget is share × base, with more decimals than money: published rounded to money_type()
+        cast(segments.buy_x_get_y_budget_amount as {{ money_type() }}) as buy_x_get_y_budget_amount,
         segments.early_access_events_count
 
     from segments
@@ -74,4 +83,24 @@ final as (
 
 )
 
-{{ select_contract_columns('final') }}
+select
+    offer_segment,
+    as_of_date,
+    customers_count,
+    treated_customers_count,
+    holdout_customers_count,
+    no_offer_customers_count,
+    planned_cost,
+    issued_cashback_amount,
+    expected_breakage_amount,
+    cashback_cost,
+    discount_cost,
+    fixed_cost,
+    revenue_base_days,
+    revenue_base_amount,
+    planned_cost_share_of_revenue,
+    buy_x_get_y_cost,
+    buy_x_get_y_budget_amount,
+    early_access_events_count
+
+from final

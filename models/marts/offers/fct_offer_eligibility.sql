@@ -28,7 +28,8 @@ final as (
         channel_consent,
         is_eligible,
         removal_reason,
-        choice_rank,
+        -- row_number() is a bigint on DuckDB and PostgreSQL
+        cast(choice_rank as integer) as choice_rank,
         is_chosen,
         is_holdout,
         cashback_amount,
@@ -38,4 +39,26 @@ final as (
 
 )
 
-{{ select_contract_columns('final') }}
+select
+    customer_id,
+    offer_id,
+    as_of_date,
+    offer_segment,
+    smartrfm_group,
+    rfm_targeting_segment,
+    lifecycle_status,
+    value_tier,
+    eligibility_rule,
+    is_cell_offer,
+    priority,
+    channel,
+    channel_consent,
+    is_eligible,
+    removal_reason,
+    choice_rank,
+    is_chosen,
+    is_holdout,
+    cashback_amount,
+    expected_cost
+
+from final

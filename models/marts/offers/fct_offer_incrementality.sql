@@ -35,17 +35,17 @@ grouped as (
     select
         {{ offer_expression }} as offer_id,  -- noqa: AL09
         {{ segment_expression }} as send_segment,  -- noqa: AL09
-        sum(case when is_window_closed and not is_holdout then 1 else 0 end) as treated_sends_count,
-        sum(case when is_window_closed and is_holdout then 1 else 0 end) as holdout_sends_count,
-        sum(case when is_window_closed and not is_holdout and is_converted then 1 else 0 end)
+        {{ sum_count('case when is_window_closed and not is_holdout then 1 else 0 end') }} as treated_sends_count,
+        {{ sum_count('case when is_window_closed and is_holdout then 1 else 0 end') }} as holdout_sends_count,
+        {{ sum_count('case when is_window_closed and not is_holdout and is_converted then 1 else 0 end') }}
             as treated_converted_count,
-        sum(case when is_window_closed and is_holdout and is_converted then 1 else 0 end)
+        {{ sum_count('case when is_window_closed and is_holdout and is_converted then 1 else 0 end') }}
             as holdout_converted_count,
         sum(case when is_window_closed and not is_holdout then window_revenue else 0 end) as treated_revenue,
         sum(case when is_window_closed and is_holdout then window_revenue else 0 end) as holdout_revenue,
         var_samp(case when is_window_closed and not is_holdout then window_revenue end) as treated_revenue_variance,
         var_samp(case when is_window_closed and is_holdout then window_revenue end) as holdout_revenue_variance,
-        sum(case when is_window_closed then 0 else 1 end) as open_window_sends_count
+        {{ sum_count('case when is_window_closed then 0 else 1 end') }} as open_window_sends_count
 
     from sends
 
@@ -153,4 +153,29 @@ final as (
 
 )
 
-{{ select_contract_columns('final') }}
+select
+    offer_id,
+    send_segment,
+    as_of_date,
+    window_days,
+    treated_sends_count,
+    holdout_sends_count,
+    open_window_sends_count,
+    treated_converted_count,
+    holdout_converted_count,
+    treated_conversion_rate,
+    holdout_conversion_rate,
+    conversion_uplift,
+    conversion_uplift_ci_low,
+    conversion_uplift_ci_high,
+    treated_revenue_per_send,
+    holdout_revenue_per_send,
+    revenue_uplift_per_send,
+    revenue_uplift_ci_low,
+    revenue_uplift_ci_high,
+    incremental_conversions,
+    incremental_revenue,
+    is_measurable,
+    is_conversion_uplift_significant
+
+from final

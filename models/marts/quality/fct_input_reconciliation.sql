@@ -13,16 +13,14 @@ with
         '{{ entity }}' as entity,
         source_file,
         count(*) as raw_rows,
-        sum(case when quarantine_reason is null then 1 else 0 end) as staged_rows,
-        sum(case when quarantine_reason = 'superseded_by_later_file' then 1 else 0 end) as superseded_rows,
-        sum(case when quarantine_reason = 'continuation_row' then 1 else 0 end) as continuation_rows,
-        sum(case
-            when
-                quarantine_reason is not null
-                and quarantine_reason not in ('superseded_by_later_file', 'continuation_row')
-                then 1
-            else 0
-        end) as bad_rows
+        {{ sum_count('case when quarantine_reason is null then 1 else 0 end') }} as staged_rows,
+        {{ sum_count("case when quarantine_reason = 'superseded_by_later_file' then 1 else 0 end") }}
+            as superseded_rows,
+        {{ sum_count("case when quarantine_reason = 'continuation_row' then 1 else 0 end") }} as continuation_rows,
+        {{ sum_count(
+            "case when quarantine_reason is not null"
+            ~ " and quarantine_reason not in ('superseded_by_later_file', 'continuation_row') then 1 else 0 end"
+        ) }} as bad_rows
 
     from {{ ref('base_shop__' ~ entity ~ '_checked') }}
 
@@ -58,4 +56,15 @@ final as (
 
 )
 
-{{ select_contract_columns('final') }}
+select
+    entity,
+    source_file,
+    raw_rows,
+    staged_rows,
+    quarantined_rows,
+    superseded_rows,
+    continuation_rows,
+    bad_rows,
+    bad_rows_share
+
+from final

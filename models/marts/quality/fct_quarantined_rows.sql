@@ -52,4 +52,12 @@ final as (
 
 )
 
-{{ select_contract_columns('final') }}
+select
+    entity,
+    source_file,
+    source_row_number,
+    record_key,
+    quarantine_reason,
+    is_correction
+
+from final
