@@ -34,7 +34,9 @@ def disagreements(database: Path) -> list[tuple[str, object, object]]:
         "net_revenue": sum((c["net"] for c in buyers), Decimal(0)),
         "avg_days_between_purchases": sum((c["last"] - c["first"]).days for c in repeat) / gaps if gaps else None,
         "avg_ltv": float(sum((c["net"] for c in buyers), Decimal(0))) / len(buyers),
-        "margin_amount": sum((c["margin"] for c in buyers if c["margin"] is not None), Decimal(0)),
+        # null when no order has a known cost (Online Retail has no unit costs)
+        "margin_amount": sum((c["margin"] for c in buyers if c["margin"] is not None), Decimal(0))
+        if any(c["margin"] is not None for c in buyers) else None,
         "active_customers_count": statuses["active"],
         "churned_customers_count": statuses["churned"],
     }
