@@ -36,6 +36,19 @@ $(ENGINES_INSTALLED): $(INSTALLED) requirements-engines.lock
 
 engines: $(ENGINES_INSTALLED)  ## install the pinned PostgreSQL and Spark adapters into .venv
 
+# The benchmark's peers (pandas, lifetimes, PySpark: requirements-peers.lock) in a venv of their
+# own, so that the product's pins and the peers' never meet; scripts/benchmark.py runs them with
+# .venv-peers/bin/python.
+PEERS_VENV := $(CURDIR)/.venv-peers
+PEERS_INSTALLED := $(PEERS_VENV)/.installed
+$(PEERS_INSTALLED): requirements-peers.lock
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-peers.lock
+	touch $@
+
+.PHONY: peers
+peers: $(PEERS_INSTALLED)  ## create .venv-peers with the benchmark's pinned peers (pandas, lifetimes, PySpark)
+
 demo-data: setup  ## generate the demo data into $LOYALTY_DATA_DIR (only when missing or stale)
 	$(BIN)/python scripts/generate_data.py --out $(LOYALTY_DATA_DIR) --if-stale
 

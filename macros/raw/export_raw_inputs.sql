@@ -11,7 +11,11 @@
     {%- set out = out_dir | replace("'", "''") -%}
     {%- do run_query(register_raw_inputs()) -%}
     {%- for entity in input_contract() -%}
-        {%- do run_query('copy (select * from ' ~ var('raw_schema') ~ '.' ~ entity ~ ') to \''
+        {#- text only, as the other engines parse it (their raw_typed_value is a typed null) -#}
+        {%- set typed = [] -%}
+        {%- for column in typed_input_columns(entity) -%}{%- do typed.append(column ~ '__value') -%}{%- endfor -%}
+        {%- set columns = '* exclude (' ~ typed | join(', ') ~ ')' if typed else '*' -%}
+        {%- do run_query('copy (select ' ~ columns ~ ' from ' ~ var('raw_schema') ~ '.' ~ entity ~ ') to \''
             ~ out ~ '/' ~ entity ~ '.parquet\' (format parquet)') -%}
     {%- endfor -%}
     {%- set rows = input_file_rows(input_files_now()) -%}

@@ -20,12 +20,17 @@
     {%- if input_file_format(file) == 'parquet' -%}
         {%- set reader = "read_parquet('" ~ file | replace("'", "''") ~ "', file_row_number = true)" -%}
         {%- set found = [] -%}
+        {%- set types = {} -%}
         {%- for row in run_query('describe select * from ' ~ reader) -%}
-            {%- if row[0] != 'file_row_number' -%}{%- do found.append(row[0]) -%}{%- endif -%}
+            {%- if row[0] != 'file_row_number' -%}
+                {%- do found.append(row[0]) -%}
+                {%- if row[0] | lower | trim not in types -%}{%- do types.update({row[0] | lower | trim: (row[0], row[1])}) -%}{%- endif -%}
+            {%- endif -%}
         {%- endfor -%}
         {%- set select_list = contract_select_list(relative, entity, columns, found, fmt, none) -%}
         {{ return("select '" ~ relative | replace("'", "''") ~ "' as source_file, cast(file_row_number + 1 as bigint)"
-            ~ " as source_row_number, " ~ select_list | join(', ') ~ ', cast(null as varchar) as read_error from ' ~ reader) }}
+            ~ " as source_row_number, " ~ select_list | join(', ') ~ ', cast(null as varchar) as read_error'
+            ~ raw_typed_values(entity, fmt, types) ~ ' from ' ~ reader) }}
     {%- endif -%}
 
     {%- set layout = csv_layout(relative, entity, file, fmt) -%}
@@ -100,7 +105,32 @@
         {%- endset -%}
     {%- endif -%}
     {{ return('select ' ~ source_sql ~ ' as source_file, source_row_number, ' ~ plain_names | join(', ')
-        ~ ', read_error from (' ~ rows_sql ~ ') as file_rows') }}
+        ~ ', read_error' ~ raw_typed_values(entity, fmt, {}) ~ ' from (' ~ rows_sql ~ ') as file_rows') }}
+{% endmacro %}
+
+
+{#- The <column>__value list of the raw view (typed_input_columns), after read_error: the Parquet
+    column's value where its type (types: lower-case name -> (name, type)) matches the kind, else a
+    typed null. Empty for entities without typed columns. -#}
+{% macro raw_typed_values(entity, fmt, types) %}
+    {%- set values = [] -%}
+    {%- for column, kind in typed_input_columns(entity).items() -%}
+        {%- set found = types.get((fmt.columns.get(column) or column) | string | lower | trim) -%}
+        {%- set found_type = (found[1] if found else '') | upper -%}
+        {%- set quoted = '"' ~ (found[0] | replace('"', '""') if found else '') ~ '"' -%}
+        {%- if kind == 'timestamp' and found_type in ('TIMESTAMP', 'TIMESTAMP_NS', 'TIMESTAMP_MS', 'TIMESTAMP_S', 'DATE') -%}
+            {%- do values.append('cast(' ~ quoted ~ ' as timestamp) as ' ~ column ~ '__value') -%}
+        {%- elif kind == 'money' and (found_type.startswith('DECIMAL') or found_type in
+            ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT')) -%}
+            {#- a value beyond the money type stays null here and fails on its text, as in a CSV file -#}
+            {%- do values.append('try_cast(' ~ quoted ~ ' as ' ~ money_type() ~ ') as ' ~ column ~ '__value') -%}
+        {%- elif kind == 'money' -%}
+            {%- do values.append('cast(null as ' ~ money_type() ~ ') as ' ~ column ~ '__value') -%}
+        {%- else -%}
+            {%- do values.append('cast(null as timestamp) as ' ~ column ~ '__value') -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return((', ' ~ values | join(', ')) if values else '') }}
 {% endmacro %}
 
 

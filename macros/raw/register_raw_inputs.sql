@@ -1,5 +1,6 @@
-{#- Exposes the input files as views raw.<entity> (every column as text, plus source_file and
-    source_row_number) before each invocation. On engines that cannot read files directly the raw
+{#- Exposes the input files as views raw.<entity> (every column as text, plus source_file,
+    source_row_number, read_error and the typed values of macros/raw/input_contract.sql
+    typed_input_columns) before each invocation. On engines that cannot read files directly the raw
     tables are loaded by scripts/load_raw.py instead and this hook does nothing. -#}
 {% macro register_raw_inputs() %}
     {{ return(adapter.dispatch('register_raw_inputs', 'loyalty_segments')()) }}
@@ -37,7 +38,8 @@
                 {%- do empty_columns.append('cast(null as varchar) as ' ~ column[0]) -%}
             {%- endfor -%}
             {%- do selects.append('select cast(null as varchar) as source_file, cast(null as bigint) as source_row_number, '
-                ~ empty_columns | join(', ') ~ ', cast(null as varchar) as read_error where false') -%}
+                ~ empty_columns | join(', ') ~ ', cast(null as varchar) as read_error'
+                ~ raw_typed_values(entity, fmt, {}) ~ ' where false') -%}
         {%- endif -%}
         {%- do statements.append('create or replace view ' ~ raw_schema ~ '.' ~ entity ~ ' as\n'
             ~ selects | join('\nunion all\n')) -%}

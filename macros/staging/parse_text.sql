@@ -118,6 +118,18 @@
 {%- endmacro %}
 
 
+{#- A timestamp value already typed in the input file (a Parquet TIMESTAMP without a zone): local
+    time in the format's time_zone like text without an offset, converted to a naive UTC timestamp.
+    parse_timestamp checks the zone's name. -#}
+{% macro timestamp_value_to_utc(timestamp_expr, fmt) %}
+    {%- set zone = (fmt.time_zone | default(var('source_time_zone', 'UTC'), true)) | string | trim -%}
+    {%- if zone | upper in ('UTC', 'ETC/UTC') -%}
+        {{ return(timestamp_expr) }}
+    {%- endif -%}
+    {{ return(local_time_to_utc(timestamp_expr, zone) | trim) }}
+{% endmacro %}
+
+
 {#- A number written with the format's decimal_separator ('.' or ',') and thousands_separator ('',
     ',', '.', ' ' or "'"), cast to data_type with cast_or_null; null when the text does not fit them.
     A leading sign only; thousands separators only between groups of three digits ('1.234.567,5'),

@@ -16,9 +16,12 @@ from typing import Any
 from . import report
 from .runner import (
     DEFAULT_END_DATE,
+    DEFAULT_PEERS_PYTHON,
     REPO,
+    VARIANTS,
     Say,
     Settings,
+    entry_key,
     project_revision,
     run_size,
     size_label,
@@ -31,36 +34,43 @@ EXIT_MARTS_DIFFER = 3
 EXIT_INTERRUPTED = 130
 
 DESCRIPTION = """\
-Time the Loyalty Segments project against a hand-written DuckDB query (the floor) on generated
-data of one or more sizes, and write the medians to docs/benchmarks.md and docs/benchmarks.json.
+Time the Loyalty Segments project against a hand-written DuckDB query (the floor) and the same
+computation with pandas, lifetimes and PySpark (its peers) on generated data of one or more sizes,
+and write the medians to docs/benchmarks.md and docs/benchmarks.json.
 
-Per size the demo data is generated once (reused while up to date). Each run, on the same files:
+Per size the demo data is generated once (reused while up to date), all columns text; the typed
+variant (default) reads a typed copy of it (orders-N-typed/: timestamps and decimals, text that
+does not parse null), rewritten only when the text set changed. Each run, on the same files:
   floor          one DuckDB query over the raw order files: per-customer recency, frequency,
                  monetary and 1..5 quantile scores (CREATE TABLE AS), in its own process
+  peers          the same table with pandas, lifetimes and PySpark (local[2]), each in its own
+                 process of the peers' venv (make peers), each checked against the floor's table
   full build     dbt build --full-refresh into a fresh database
   publish        the nightly job's publish of that database's marts to a serving database
                  (scripts/nightly.py --publish-only)
-  RFM subgraph   dbt build -s +dim_customers --full-refresh on that database
-  incremental    append one day of orders and corrections (orders/daily/<day>.parquet), then
-                 dbt build on the same database as of one day later
-  full rebuild   dbt build --full-refresh into a second database; the marts of both databases
-                 are compared (identical yes/no). The appended file is removed afterwards.
+  RFM subgraph   dbt build -s +dim_customers into another fresh database
+  nightly        append one day of orders and corrections (orders/daily/<day>.parquet), then the
+                 nightly job (scripts/nightly.py: dbt build and publish) on the full build's
+                 database and serving database as of one day later
+  full rebuild   dbt build --full-refresh into a second database; the marts after the nightly job
+                 and of the rebuild are compared (identical yes/no). The appended file is removed.
 Each step's wall time and peak RSS (the process's maximum resident set size) are recorded;
-the table shows medians over the runs with each figure's ratio to the floor."""
+the tables show medians over the runs with ratios to the floor and to the fastest peer."""
 
 EPILOG = """\
-exit codes: 0 done, 1 a step failed (generator, floor or dbt; the report is still written with
-what was measured), 2 bad arguments, 3 the marts after the incremental refresh differ from a full
-rebuild, 130 interrupted (Ctrl-C or SIGTERM: the running command is stopped, the appended
-day removed and nothing written).
+exit codes: 0 done, 1 a step failed (generator, floor, a peer or dbt; the report is still written
+with what was measured; a failed peer does not stop the run), 2 bad arguments, 3 the marts after
+the nightly refresh differ from a full rebuild, 130 interrupted (Ctrl-C or SIGTERM: the running
+command is stopped, the appended day removed and nothing written).
 
-Results of sizes not measured in this invocation are kept from the existing JSON file, so the
-100M-order run can be added to an earlier 1M/10M report (--fresh discards them).
+Results are kept per data variant and size: those not measured in this invocation are kept from
+the existing JSON file, so the text variant, or the 100M-order run, can be added to an earlier
+report (--fresh discards them).
 
 examples:
   %(prog)s --sizes 1000000 --runs 3
-  %(prog)s --sizes 1M,10M --runs 3
-  %(prog)s --sizes 100M --runs 1 --skip-incremental --skip-rfm --memory-limit 1400MB
+  %(prog)s --sizes 1M,10M --runs 3 && %(prog)s --sizes 1M,10M --runs 3 --variant text
+  %(prog)s --sizes 100M --runs 1 --skip-incremental --skip-rfm --skip-peers --memory-limit 4GB
   %(prog)s --sizes 20000 --runs 1 --output /tmp/bench.md   # a quick smoke run"""
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
@@ -141,11 +151,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="generate order lines and events too (default: orders only, which is "
                         "all the floor reads; the models using lines and events then run on "
                         "empty inputs)")
-    parser.add_argument("--skip-incremental", action="store_true",
-                        help="leave out the appended day, the incremental refresh, the full "
+    parser.add_argument("--variant", choices=VARIANTS, default="typed",
+                        help="typed: a typed Parquet copy of the generated data (timestamps, "
+                        "decimals); text: the generator's all-text files (default: %(default)s; "
+                        "run twice for both)")
+    parser.add_argument("--skip-incremental", "--skip-nightly", dest="skip_incremental",
+                        action="store_true",
+                        help="leave out the appended day, the nightly refresh, the full "
                         "rebuild and the marts comparison (for the 100M-order spill run)")
     parser.add_argument("--skip-rfm", action="store_true",
                         help="leave out the RFM subgraph build")
+    parser.add_argument("--skip-peers", action="store_true",
+                        help="leave out pandas, lifetimes and PySpark")
+    parser.add_argument("--peers-python", type=Path, default=DEFAULT_PEERS_PYTHON, metavar="PATH",
+                        help="Python of the peers' venv, with pandas, lifetimes and PySpark "
+                        "(default: .venv-peers/bin/python, made by `make peers`)")
     parser.add_argument("--end-date", type=_iso_date, default=DEFAULT_END_DATE,
                         metavar="YYYY-MM-DD", help="last day of the generated history; the "
                         "builds score the day after (default: %(default)s)")
@@ -183,11 +203,41 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         skip_rfm=args.skip_rfm,
         skip_incremental=args.skip_incremental,
         keep_work=args.keep_work,
+        variant=args.variant,
+        peers_python=args.peers_python.absolute(),
+        skip_peers=args.skip_peers,
     )
 
 
+PATH_OPTIONS = ("--data-root", "--work-dir", "--output", "--json", "--project-dir", "--dbt",
+                "--peers-python")
+
+
+def _portable(option: str, value: str) -> str:
+    """A path argument as the report shows it: relative to the repository when inside it, else
+    a placeholder (the report names no folder of the machine it ran on)."""
+    path = Path(value)
+    if not path.is_absolute():
+        return value
+    try:
+        return path.resolve().relative_to(REPO).as_posix()
+    except ValueError:
+        return "<a copy of the project>" if option == "--project-dir" else f"<{option[2:]}>"
+
+
 def command_line(argv: Sequence[str]) -> str:
-    return shlex.join(["scripts/benchmark.py", *argv])
+    """The command as the report shows it (``_portable`` paths)."""
+    shown: list[str] = []
+    arguments = list(argv)
+    for index, argument in enumerate(arguments):
+        option, equals, value = argument.partition("=")
+        if equals and option in PATH_OPTIONS:
+            shown.append(f"{option}={_portable(option, value)}")
+        elif index > 0 and arguments[index - 1] in PATH_OPTIONS:
+            shown.append(_portable(arguments[index - 1], argument))
+        else:
+            shown.append(argument)
+    return shlex.join(["scripts/benchmark.py", *shown])
 
 
 def run_benchmark(
@@ -199,7 +249,8 @@ def run_benchmark(
     revision: str | None = None,
     say: Say | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Measure every size; returns the entries keyed by size, each with its summary."""
+    """Measure every size; returns the entries keyed by variant and size (``entry_key``), each
+    with its summary."""
     def noop(_: str) -> None:
         pass
 
@@ -216,12 +267,14 @@ def run_benchmark(
             memory_limit=settings.memory_limit,
             project_revision=label,
             data_variant="orders, lines, events" if settings.with_lines_events else "orders only",
+            variant=settings.variant,
             wall_seconds=round(time.monotonic() - started, 1),
             machine=report.machine_info(settings.memory_limit),
         )
         entry["summary"] = report.summarise(entry)
-        measured[str(orders)] = entry
-        tell(f"{size_label(orders)} orders done in {entry['wall_seconds']:.0f} s")
+        measured[entry_key(settings.variant, orders)] = entry
+        tell(f"{size_label(orders)} orders ({settings.variant}) done in "
+             f"{entry['wall_seconds']:.0f} s")
     return measured
 
 
@@ -250,6 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"no dbt executable at {settings.dbt} (run `make setup` or pass --dbt)")
     if not (settings.project_dir / "dbt_project.yml").is_file():
         parser.error(f"no dbt_project.yml in {settings.project_dir}")
+    if not settings.skip_peers and not settings.peers_python.is_file():
+        parser.error(f"no Python for the peers at {settings.peers_python} (run `make peers`, pass "
+                     "--peers-python, or leave the peers out with --skip-peers)")
 
     def say(message: str) -> None:
         if not args.quiet:
@@ -273,7 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.write_documents(document, output, json_path)
     print(report.console_table(measured))
     print(f"\nwritten: {output} and {json_path}")
-    if any(entry.get("error") for entry in measured.values()):
+    if any(entry.get("error") or any(run.get("peer_errors") for run in entry.get("runs", []))
+           for entry in measured.values()):
         return EXIT_STEP_FAILED
     if any(entry["summary"].get("marts_identical") is False for entry in measured.values()):
         return EXIT_MARTS_DIFFER

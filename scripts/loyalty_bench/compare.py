@@ -1,4 +1,5 @@
-"""Compare the mart tables of two DuckDB databases (an incremental build and a full rebuild)."""
+"""Compare the mart tables of two DuckDB databases (a nightly refresh and a full rebuild), and a
+peer's per-customer RFM table with the floor's."""
 
 from __future__ import annotations
 
@@ -146,3 +147,82 @@ def compare_marts(
 
 def _escape(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+# --- a peer's RFM table against the floor's ---------------------------------------------------
+
+RFM_SCORES = ("r_score", "f_score", "m_score")
+RFM_MEASURES = ("recency_days", "frequency", "monetary")
+# Monetary sums are compared to the amounts' 4 decimals: a peer summing in float64 rounds there.
+MONETARY_TOLERANCE = 0.00005
+
+
+@dataclass(frozen=True)
+class RfmAgreement:
+    """A peer's per-customer table against the floor's: customers on one side only, and among the
+    customers on both sides how many differ in each score and each measure."""
+
+    floor_customers: int
+    peer_customers: int
+    peer_distinct_customers: int
+    only_floor: int
+    only_peer: int
+    scores_differ: dict[str, int]
+    measures_differ: dict[str, int]
+
+    @property
+    def same_customers(self) -> bool:
+        return (self.only_floor == 0 and self.only_peer == 0
+                and self.peer_distinct_customers == self.peer_customers)
+
+    @property
+    def identical(self) -> bool:
+        """Same customers and the same r, f and m scores (what the benchmark requires)."""
+        return self.same_customers and not any(self.scores_differ.values())
+
+    def as_dict(self) -> dict[str, object]:
+        return {"identical": self.identical, "same_customers": self.same_customers,
+                "floor_customers": self.floor_customers, "peer_customers": self.peer_customers,
+                "only_floor": self.only_floor, "only_peer": self.only_peer,
+                "scores_differ": self.scores_differ, "measures_differ": self.measures_differ}
+
+
+def compare_rfm(floor_database: Path, peer_table: Path, *, floor_table: str = "floor_rfm"
+                ) -> RfmAgreement:
+    """Compare a peer's Parquet table (a file, or a folder of ``*.parquet`` parts) with the
+    floor's table in ``floor_database``, matched on customer_id."""
+    files = (peer_table / "*.parquet") if peer_table.is_dir() else peer_table
+    both = "f.customer_id is not null and p.customer_id is not null"
+    differs = [
+        *(f"f.{name} is distinct from cast(p.{name} as integer)" for name in RFM_SCORES),
+        "f.recency_days is distinct from cast(p.recency_days as bigint)",
+        "f.frequency is distinct from cast(p.frequency as bigint)",
+        ("p.monetary is null or abs(cast(f.monetary as double) - cast(p.monetary as double)) "
+         f"> {MONETARY_TOLERANCE}"),
+    ]
+    checks = ", ".join(f"count(*) filter (where {both} and ({condition}))" for condition in differs)
+    with duckdb.connect() as connection:
+        connection.execute("set enable_progress_bar = false")
+        connection.execute(f"attach '{_escape(floor_database)}' as floor_db (read_only)")
+        connection.execute(
+            "create temp table peer as select cast(customer_id as varchar) as customer_id, "
+            f"{', '.join(RFM_MEASURES)}, {', '.join(RFM_SCORES)} "
+            f"from read_parquet('{_escape(files)}')")
+        row = connection.execute(f"""
+            select
+                (select count(*) from floor_db.{_quote(floor_table)}),
+                (select count(*) from peer),
+                (select count(distinct customer_id) from peer),
+                count(*) filter (where p.customer_id is null),
+                count(*) filter (where f.customer_id is null),
+                {checks}
+            from floor_db.{_quote(floor_table)} as f
+            full outer join peer as p on f.customer_id = p.customer_id
+        """).fetchone()
+    assert row is not None
+    values = [int(v) for v in row]
+    return RfmAgreement(
+        floor_customers=values[0], peer_customers=values[1], peer_distinct_customers=values[2],
+        only_floor=values[3], only_peer=values[4],
+        scores_differ=dict(zip(RFM_SCORES, values[5:8], strict=True)),
+        measures_differ=dict(zip(RFM_MEASURES, values[8:11], strict=True)))

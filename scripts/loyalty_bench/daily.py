@@ -77,13 +77,15 @@ def _last_month_file(data_dir: Path) -> Path:
 
 
 def _corrections(data_dir: Path, day: date, count: int, seed: int) -> list[dict[str, str]]:
-    """``count`` valid purchases of the last monthly file, each with 80% of its amount."""
+    """``count`` valid purchases of the last monthly file, each with 80% of its amount, as text
+    (the monthly file may be typed: ``typed.py``)."""
     if count <= 0:
         return []
     source = _last_month_file(data_dir).as_posix().replace("'", "''")
     statuses = ", ".join(f"'{s}'" for s in (*PURCHASE_STATUSES, ""))
+    text_columns = ", ".join(f"cast({name} as varchar) as {name}" for name in ORDER_COLUMNS)
     sql = f"""
-        select {", ".join(ORDER_COLUMNS)}
+        select {text_columns}
         from read_parquet('{source}')
         where order_id = trim(order_id) and order_id <> ''
             and customer_id = trim(customer_id) and customer_id <> ''

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,11 +18,13 @@ _MAX_RSS = re.compile(r"Maximum resident set size \(kbytes\):\s*(\d+)")
 
 @dataclass(frozen=True)
 class Measurement:
-    """One finished command: wall seconds, peak RSS in MB (None if unknown) and exit status."""
+    """One finished command: wall seconds, peak RSS in MB (None if unknown) and exit status;
+    ``peak_tree_mb`` is the sampled peak of the summed RSS of its process group, when sampled."""
 
     seconds: float
     peak_rss_mb: float | None
     returncode: int
+    peak_tree_mb: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -34,6 +37,47 @@ def parse_gnu_time(text: str) -> float | None:
     return int(match.group(1)) / 1024 if match else None
 
 
+def group_rss_mb(group: int) -> float:
+    """Summed resident memory of the processes of one process group, in MB (from /proc)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if len(fields) > 21 and fields[2] == str(group):
+            total += int(fields[21]) * page
+    return total / 2**20
+
+
+class GroupSampler:
+    """Peak of ``group_rss_mb`` while a command runs, sampled every ``interval`` seconds."""
+
+    def __init__(self, group: int, interval: float = 0.2) -> None:
+        self.group = group
+        self.interval = interval
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, group_rss_mb(self.group))
+            self._stop.wait(self.interval)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 def run_measured(
     command: Sequence[str],
     *,
@@ -41,13 +85,16 @@ def run_measured(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     gnu_time: Path | None = GNU_TIME,
+    sample_tree: bool = False,
 ) -> Measurement:
     """Run ``command`` with stdout and stderr to ``log_path``; time it and take its peak RSS.
 
     The peak RSS is the kernel's ``ru_maxrss`` of the child, which covers every descendant it
     waited for: the largest single process of the tree (dbt and the floor query each do their
     work in one process). It is read with ``/usr/bin/time -v`` when that exists, otherwise from
-    ``os.wait4`` directly (the same number).
+    ``os.wait4`` directly (the same number). With ``sample_tree`` the summed RSS of the command's
+    process group (every process it started, e.g. a Spark session's JVM beside its Python driver)
+    is also sampled five times a second; its peak is ``peak_tree_mb``.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     use_time = gnu_time is not None and gnu_time.is_file() and os.access(gnu_time, os.X_OK)
@@ -63,11 +110,16 @@ def run_measured(
             cwd=cwd,
             start_new_session=True,  # its own process group, so that it can be stopped whole
         )
+        sampler = GroupSampler(proc.pid) if sample_tree else None
+        if sampler is not None:
+            sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:
             stop_group(proc)
             raise
+        finally:
+            tree_peak = sampler.stop() if sampler is not None else None
         seconds = time.perf_counter() - started
     returncode = os.waitstatus_to_exitcode(status)
     proc.returncode = returncode  # reaped by wait4; keep Popen from waiting again
@@ -78,7 +130,8 @@ def run_measured(
             rss_path.unlink(missing_ok=True)
     else:
         peak = usage.ru_maxrss / 1024
-    return Measurement(seconds=seconds, peak_rss_mb=peak, returncode=returncode)
+    return Measurement(seconds=seconds, peak_rss_mb=peak, returncode=returncode,
+                       peak_tree_mb=tree_peak or None)
 
 
 def stop_group(proc: subprocess.Popen[bytes], grace_seconds: float = 20.0) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -69,9 +69,9 @@ def run_build(data: Path, work: Path, variables: dict | None = None, input_forma
                data, work / "db.duckdb", work, check=check, extra_env=env)
 
 
-def staged(database: Path, model: str, columns: str, key: str = "source_row_number") -> dict:
+def staged(database: Path, model: str, columns: str, key: str = "source_row_number", where: str = "true") -> dict:
     """key -> (columns..., quarantine_reason) of a base model."""
-    rows = query(database, f"select {key}, {columns}, quarantine_reason from staging.{model}")
+    rows = query(database, f"select {key}, {columns}, quarantine_reason from staging.{model} where {where}")
     return {row[0]: row[1:] for row in rows}
 
 
@@ -130,6 +130,15 @@ PARQUET_INSTANTS = [
 ]
 
 
+# (ordered_at, amount) of a typed Parquet file, and the staged (ordered_at, amount, reason)
+TYPED_ORDERS = [
+    (datetime(2024, 3, 1, 14, 5, 0, 123456), Decimal("12.50"), (at(2024, 3, 1, 14, 5, 0, 123456), Decimal("12.5"), None)),
+    (None, Decimal("3.00"), (None, Decimal(3), "missing_ordered_at")),
+    (datetime(2024, 3, 1, 9), None, (at(2024, 3, 1, 9), None, "missing_amount")),
+    (datetime(2090, 1, 1), Decimal("-4.10"), (datetime(2090, 1, 1), Decimal("-4.1"), "future_ordered_at")),
+]
+
+
 @pytest.fixture(scope="module")
 def default_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("default_format")
@@ -146,6 +155,20 @@ def default_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "ordered_at": pa.array(PARQUET_INSTANTS, type=pa.timestamp("us", tz="America/New_York")),
         "amount": [20.5] * len(PARQUET_INSTANTS),
     }), data / "orders" / "b.parquet")
+    # typed Parquet columns are taken as they are (no text parsing): a naive TIMESTAMP is local time
+    # in the format's zone (UTC here, whatever the host's), a DATE is midnight, DECIMAL and integer
+    # amounts are exact, and a null is missing like an empty text
+    pq.write_table(pa.table({
+        "order_id": [f"y{i}" for i in range(len(TYPED_ORDERS))],
+        "customer_id": ["c1"] * len(TYPED_ORDERS),
+        "ordered_at": pa.array([row[0] for row in TYPED_ORDERS], type=pa.timestamp("us")),
+        "amount": pa.array([row[1] for row in TYPED_ORDERS], type=pa.decimal128(12, 2)),
+        "discount_amount": pa.array([Decimal("1.25")] * len(TYPED_ORDERS), type=pa.decimal128(12, 2)),
+    }), data / "orders" / "c.parquet")
+    pq.write_table(pa.table({
+        "order_id": ["z0"], "customer_id": ["c2"],
+        "ordered_at": pa.array([date(2024, 3, 2)], type=pa.date32()), "amount": pa.array([7], type=pa.int64()),
+    }), data / "orders" / "d.parquet")
     write_csv(data / "order_lines.csv", ["order_id", "product_id", "quantity", "amount"],
               [[" t0\u00a0", "17.0", "2", "1,5"], ["t1", "\ufeff18", "1", "7.25"]])
     write_csv(data / "products.csv", ["product_id", "unit_cost"], [["17", "3.5"], ["18.0 ", "1'000"]])
@@ -209,6 +232,19 @@ def test_parquet_timestamp_with_time_zone_lands_on_its_utc_instant_whatever_the_
         assert rows[f"p{i}"] == (expected, None), instant.isoformat()
 
 
+def test_typed_parquet_columns_are_taken_without_their_text(default_build: Path) -> None:
+    database = default_build / "db.duckdb"
+    rows = staged(database, "base_shop__orders_checked", "ordered_at, amount_original", key="order_id",
+                  where="source_file in ('orders/c.parquet', 'orders/d.parquet')")
+    expected = {f"y{i}": row[2] for i, row in enumerate(TYPED_ORDERS)}
+    expected["z0"] = (at(2024, 3, 2), Decimal(7), None)
+    assert rows == expected
+    # the values were not parsed from text, so no text is kept for them
+    assert query(database, "select count(*), count(ordered_at_text), count(amount_text), count(discount_amount_text),"
+                           " sum(discount_amount) from staging.base_shop__orders_checked"
+                           " where source_file = 'orders/c.parquet'") == [(4, 0, 0, 0, Decimal("5.00"))]
+
+
 def test_rows_the_reader_could_not_parse_are_quarantined_with_its_reason(default_build: Path,
                                                                           tmp_path: Path) -> None:
     # The raw views fill read_error for damaged rows (their contract columns null). Until a file
@@ -256,6 +292,13 @@ offer_sends:
 """
 
 BERLIN = "Europe/Berlin"
+# naive wall times of a typed Parquet file read with time_zone Europe/Berlin: summer, winter, and
+# the hour skipped when summer time starts
+BERLIN_TYPED = [
+    (datetime(2024, 7, 1, 12), local(BERLIN, 2024, 7, 1, 12)),
+    (datetime(2024, 1, 15, 8, 30), local(BERLIN, 2024, 1, 15, 8, 30)),
+    (datetime(2024, 3, 31, 2, 30), local(BERLIN, 2024, 3, 31, 2, 30)),
+]
 DMY_TIMESTAMPS = [
     ("01.03.2024", local(BERLIN, 2024, 3, 1)),
     ("01/03/2024 08:26", local(BERLIN, 2024, 3, 1, 8, 26)),
@@ -329,6 +372,12 @@ def write_format_folder(data: Path) -> None:
         ["S2", "c2", "02.05.2024 11:00", "15,00"],
     ]
     write_csv(data / "orders" / "2024-05.csv", ["order_id", "customer_id", "ordered_at", "amount"], rows)
+    # a typed Parquet timestamp is local time in the format's zone, like text without an offset
+    pq.write_table(pa.table({
+        "order_id": [f"y{i}" for i in range(len(BERLIN_TYPED))], "customer_id": ["c1"] * len(BERLIN_TYPED),
+        "ordered_at": pa.array([wall for wall, _ in BERLIN_TYPED], type=pa.timestamp("ms")),
+        "amount": pa.array([Decimal("15.00")] * len(BERLIN_TYPED), type=pa.decimal128(10, 2)),
+    }), data / "orders" / "2024-05-typed.parquet")
     write_csv(data / "order_lines.csv", ["order_id", "product_id", "quantity", "amount", "unit_price"], [
         ["t0", "p1", "1 000", "1\u00a0234,56", "1,23456"],
         ["t1", "p1", "2", "1\u202f234,5", "617,25"],
@@ -355,7 +404,10 @@ def format_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
     run_build(data, work, {"max_quarantine_share": 1}, input_format=input_format)
     database = work / "db.duckdb"
     first = {
-        "orders": staged(database, "base_shop__orders_checked", "order_id, ordered_at, amount"),
+        "orders": staged(database, "base_shop__orders_checked", "order_id, ordered_at, amount",
+                         where="source_file like '%.csv'"),
+        "typed_orders": staged(database, "base_shop__orders_checked", "ordered_at", key="order_id",
+                               where="source_file like '%.parquet'"),
         "order_lines": staged(database, "base_shop__order_lines_checked", "quantity, amount, unit_price"),
         "products": staged(database, "base_shop__products_checked", "unit_cost", key="product_id"),
         "customers": staged(database, "base_shop__customers_checked", "signup_at", key="customer_id"),
@@ -375,6 +427,11 @@ def test_day_first_dates_local_times_and_summer_time(format_build: dict) -> None
     for i, (text, expected) in enumerate(DMY_TIMESTAMPS):
         reason = None if expected else "unparseable_ordered_at"
         assert rows[i + 1] == (f"t{i}", expected, Decimal(10), reason), text
+
+
+def test_typed_parquet_timestamps_are_local_time_in_the_formats_zone(format_build: dict) -> None:
+    assert format_build["first"]["typed_orders"] == {
+        f"y{i}": (expected, None) for i, (_, expected) in enumerate(BERLIN_TYPED)}
 
 
 def test_numbers_with_the_formats_separators(format_build: dict) -> None:

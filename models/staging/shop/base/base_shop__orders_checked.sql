@@ -3,7 +3,9 @@
     supersedes the earlier row; a duplicate of an earlier row is quarantined), plus rows held back
     as "future" (they may have become valid). Every (re)classified row carries the run's
     batch_loaded_at, which the order-level intermediates use as their watermark.
-    Values are read as the input format says (macros/staging/parse_text.sql). With the format's
+    Values are read as the input format says (macros/staging/parse_text.sql); a Parquet column
+    that already has the type (macros/raw/input_contract.sql typed_input_columns) is taken as it is,
+    without its text: the *_text columns keep what was parsed, and are null for typed values. With the format's
     continuation_row_when_empty naming a column (Shopify's export: the second and later rows of an
     order carry only line-item fields), a row with that column empty whose order_id appears in an
     earlier row of the same file is a `continuation_row`: part of an order already read, not a bad
@@ -57,12 +59,17 @@ trimmed as (
         read_error,
         {{ clean_id('order_id') }} as order_id,
         {{ clean_id('customer_id') }} as customer_id,
-        nullif(trim(ordered_at), '') as ordered_at_text,
-        nullif(trim(amount), '') as amount_text,
+        {{ raw_typed_value('ordered_at', 'timestamp') }} as ordered_at_value,
+        {{ raw_typed_value('amount', 'money') }} as amount_value,
+        {{ raw_typed_value('discount_amount', 'money') }} as discount_amount_value,
+        case when {{ raw_typed_value('ordered_at', 'timestamp') }} is null then nullif(trim(ordered_at), '') end
+            as ordered_at_text,
+        case when {{ raw_typed_value('amount', 'money') }} is null then nullif(trim(amount), '') end as amount_text,
         coalesce(nullif(upper(trim(currency)), ''), '{{ var("reporting_currency") }}') as currency_code,
         coalesce(nullif(lower(trim(status)), ''), 'completed') as status,
         nullif(lower(trim(channel)), '') as channel,
-        nullif(trim(discount_amount), '') as discount_amount_text,
+        case when {{ raw_typed_value('discount_amount', 'money') }} is null then nullif(trim(discount_amount), '') end
+            as discount_amount_text,
         {{ "nullif(trim(" ~ continuation_column ~ "), '') is null" if continuation_column else 'false' }}
             as is_continuation_column_empty
 
@@ -83,9 +90,15 @@ parsed_new as (
         trimmed.status,
         trimmed.channel,
         trimmed.discount_amount_text,
-        {{ parse_timestamp('trimmed.ordered_at_text', fmt) }} as ordered_at,
-        {{ parse_decimal('trimmed.amount_text', fmt, money_type()) }} as amount_original,
-        {{ parse_decimal('trimmed.discount_amount_text', fmt, money_type()) }} as discount_amount_original,
+        coalesce(
+            {{ timestamp_value_to_utc('trimmed.ordered_at_value', fmt) }},
+            {{ parse_timestamp('trimmed.ordered_at_text', fmt) }}
+        ) as ordered_at,
+        coalesce(trimmed.amount_value, {{ parse_decimal('trimmed.amount_text', fmt, money_type()) }})
+            as amount_original,
+        coalesce(
+            trimmed.discount_amount_value, {{ parse_decimal('trimmed.discount_amount_text', fmt, money_type()) }}
+        ) as discount_amount_original,
         currencies.rate_to_reporting,
         statuses.is_purchase,
         statuses.is_cancelled,
@@ -170,12 +183,13 @@ validated as (
             when read_error is not null then read_error
             when order_id is null then 'missing_order_id'
             when is_continuation_row then 'continuation_row'
-            when ordered_at_text is null then 'missing_ordered_at'
+            -- a typed value has no text: missing is neither a value nor text
+            when ordered_at is null and ordered_at_text is null then 'missing_ordered_at'
             when ordered_at is null then 'unparseable_ordered_at'
             when ordered_at < cast('{{ var("min_valid_date") }}' as {{ dbt.type_timestamp() }})
                 then 'implausible_ordered_at'
             when ordered_at >= {{ max_valid_timestamp() }} then 'future_ordered_at'
-            when amount_text is null then 'missing_amount'
+            when amount_original is null and amount_text is null then 'missing_amount'
             when amount_original is null then 'unparseable_amount'
             when rate_to_reporting is null then 'unknown_currency'
             -- converted, the amount must still fit the money type (99 trillion units)
