@@ -22,7 +22,8 @@ score_dates as (
 
 ),
 
-days_in_scope as (
+-- read twice (totals and rhythm): computed where it is read, not buffered (macros/cross_db/not_materialized.sql)
+days_in_scope as {{ not_materialized() }} (
 
     select
         score_dates.score_date,
