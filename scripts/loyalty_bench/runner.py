@@ -279,6 +279,11 @@ def run_dbt(
     if not measured.ok:
         raise StepFailed(step, f"dbt exited {measured.returncode}; log {log}\n{log_tail(log)}",
                          measured)
+    return dbt_step(measured, step_dir)
+
+
+def dbt_step(measured: Measurement, step_dir: Path, **extra: Any) -> Step:
+    """A step that ran dbt: its wall time and memory, and dbt's own figures from run_results."""
     results = _run_results(step_dir)
     return Step(
         seconds=measured.seconds,
@@ -286,6 +291,7 @@ def run_dbt(
         process_seconds=measured.seconds,
         dbt_seconds=_dbt_elapsed(results),
         breakdown=dbt_breakdown(results),
+        **extra,
     )
 
 
@@ -414,15 +420,7 @@ def run_nightly(settings: Settings, data: DataSet, database: Path, serving: Path
     if not measured.ok:
         raise StepFailed("nightly", f"exited {measured.returncode}; log {log}\n{log_tail(log)}",
                          measured)
-    results = _run_results(step_dir)
-    return Step(
-        seconds=measured.seconds,
-        peak_rss_mb=measured.peak_rss_mb,
-        process_seconds=measured.seconds,
-        dbt_seconds=_dbt_elapsed(results),
-        breakdown=dbt_breakdown(results),
-        publish_seconds=publish_seconds(log),
-    )
+    return dbt_step(measured, step_dir, publish_seconds=publish_seconds(log))
 
 
 def _describe(name: str, step: Step) -> str:

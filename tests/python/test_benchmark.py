@@ -157,12 +157,16 @@ target.mkdir(parents=True, exist_ok=True)
 """
 
 
-@pytest.fixture()
-def stub_dbt(tmp_path: Path) -> Path:
-    path = tmp_path / "stub-dbt"
-    path.write_text(STUB_DBT.format(python=sys.executable))
+def write_stub(path: Path, template: str) -> Path:
+    """An executable script from a template that names this Python."""
+    path.write_text(template.format(python=sys.executable))
     path.chmod(0o755)
     return path
+
+
+@pytest.fixture()
+def stub_dbt(tmp_path: Path) -> Path:
+    return write_stub(tmp_path / "stub-dbt", STUB_DBT)
 
 
 STUB_PEERS_PYTHON = """\
@@ -195,10 +199,7 @@ result.write_text(json.dumps({{"peer": peer, "seconds": 0.25, "customers": custo
 
 @pytest.fixture()
 def stub_peers(tmp_path: Path) -> Path:
-    path = tmp_path / "stub-peers-python"
-    path.write_text(STUB_PEERS_PYTHON.format(python=sys.executable))
-    path.chmod(0o755)
-    return path
+    return write_stub(tmp_path / "stub-peers-python", STUB_PEERS_PYTHON)
 
 
 def test_full_sequence_with_stub_dbt(
