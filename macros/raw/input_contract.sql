@@ -40,11 +40,16 @@
 {#- <column>__value of the raw view (typed_input_columns) where raw views read the files (DuckDB),
     and a typed null elsewhere: the loaders of other engines (scripts/load_raw.py) load text only. -#}
 {% macro raw_typed_value(column, kind) %}
-    {%- set data_type = money_type() if kind == 'money' else dbt.type_timestamp() -%}
     {%- if target.type == 'duckdb' -%}
         {{ return(column ~ '__value') }}
     {%- endif -%}
-    {{ return('cast(null as ' ~ data_type ~ ')') }}
+    {{ return('cast(null as ' ~ typed_kind_type(kind) ~ ')') }}
+{% endmacro %}
+
+
+{#- The SQL type of a kind of typed_input_columns. -#}
+{% macro typed_kind_type(kind) %}
+    {{ return(money_type() if kind == 'money' else dbt.type_timestamp()) }}
 {% endmacro %}
 
 

@@ -124,10 +124,8 @@
             ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT')) -%}
             {#- a value beyond the money type stays null here and fails on its text, as in a CSV file -#}
             {%- do values.append('try_cast(' ~ quoted ~ ' as ' ~ money_type() ~ ') as ' ~ column ~ '__value') -%}
-        {%- elif kind == 'money' -%}
-            {%- do values.append('cast(null as ' ~ money_type() ~ ') as ' ~ column ~ '__value') -%}
         {%- else -%}
-            {%- do values.append('cast(null as timestamp) as ' ~ column ~ '__value') -%}
+            {%- do values.append('cast(null as ' ~ typed_kind_type(kind) ~ ') as ' ~ column ~ '__value') -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return((', ' ~ values | join(', ')) if values else '') }}

@@ -27,7 +27,7 @@
 {% macro default__parse_timestamp(text_expr, fmt) -%}
     {%- set order = fmt.date_order | default('YMD', true) -%}
     {%- set unit = fmt.timestamp_unit | default('text', true) -%}
-    {%- set zone = (fmt.time_zone | default(var('source_time_zone', 'UTC'), true)) | string | trim -%}
+    {%- set zone = input_time_zone(fmt) -%}
     {%- if execute and zone | upper not in ('UTC', 'ETC/UTC') -%}
         {%- set known = run_query(time_zone_count_query(zone)).columns[0].values()[0] -%}
         {%- if known == 0 -%}
@@ -118,11 +118,17 @@
 {%- endmacro %}
 
 
+{#- The zone of local times in an input: the format's time_zone, else var source_time_zone (UTC). -#}
+{% macro input_time_zone(fmt) %}
+    {{ return((fmt.time_zone | default(var('source_time_zone', 'UTC'), true)) | string | trim) }}
+{% endmacro %}
+
+
 {#- A timestamp value already typed in the input file (a Parquet TIMESTAMP without a zone): local
     time in the format's time_zone like text without an offset, converted to a naive UTC timestamp.
     parse_timestamp checks the zone's name. -#}
 {% macro timestamp_value_to_utc(timestamp_expr, fmt) %}
-    {%- set zone = (fmt.time_zone | default(var('source_time_zone', 'UTC'), true)) | string | trim -%}
+    {%- set zone = input_time_zone(fmt) -%}
     {%- if zone | upper in ('UTC', 'ETC/UTC') -%}
         {{ return(timestamp_expr) }}
     {%- endif -%}
