@@ -140,6 +140,16 @@ def size_label(orders: int) -> str:
     return str(orders)
 
 
+def recorded_path(path: Path, base: Path = REPO) -> str:
+    """A path as docs/benchmarks.json keeps it: relative to ``base`` (the repository, or the data
+    folder for its files), or only its name when outside it, so that no machine's paths are kept."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return resolved.name
+
+
 def data_dir_for(settings: Settings, orders: int) -> Path:
     """The generated (text) data set of one size."""
     suffix = "-lines-events" if settings.with_lines_events else ""
@@ -476,7 +486,7 @@ def run_once(settings: Settings, data: DataSet, run_dir: Path, say: Say) -> dict
             appended = daily.append_day(data.path, data.as_of, seed=settings.seed)
             if data.variant == "typed":
                 typed.type_appended_file(appended.path)
-            run["appended"] = {"file": str(appended.path), "day": appended.day.isoformat(),
+            run["appended"] = {"file": recorded_path(appended.path, data.path), "day": appended.day.isoformat(),
                                "new_orders": appended.new_orders,
                                "corrections": appended.corrections}
             record("nightly", run_nightly(settings, data, database, serving, next_day, run_dir))
@@ -514,7 +524,7 @@ def run_size(settings: Settings, orders: int, runs: int, say: Say) -> dict[str, 
     entry.update(
         order_rows=data.order_rows,
         customers=data.customers,
-        data_dir=str(data.path),
+        data_dir=recorded_path(data.path),
         end_date=data.end_date.isoformat(),
         as_of_date=data.as_of.isoformat(),
         skipped=[name for name, skip in (("peers", settings.skip_peers),

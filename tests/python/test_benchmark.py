@@ -104,6 +104,7 @@ def test_smoke_run_with_dbt(tmp_path: Path, data_root: Path) -> None:
     entry = document["sizes"][f"typed-{SMOKE_ORDERS}"]
     assert entry["runs"][0]["error"] is None
     assert entry["variant"] == "typed" and entry["data_dir"].endswith(TYPED_DIR)
+    assert not Path(entry["data_dir"]).is_absolute(), entry["data_dir"]
     assert entry["skipped"] == ["peers", "rfm_subgraph", "nightly"]
     assert entry["runs"][0]["steps"]["floor"]["details"]["column_types"] == {
         "customer_id": "VARCHAR", "ordered_at": "TIMESTAMP", "amount": "DECIMAL(18,4)"}
@@ -227,6 +228,7 @@ def test_full_sequence_with_stub_dbt(
     assert lifetimes["scores_differ"]["r_score"] == 0 and lifetimes["same_customers"]
     assert run["steps"]["nightly"]["publish_seconds"] is not None
     assert run["appended"]["new_orders"] > 0 and run["appended"]["corrections"] >= 5
+    assert not Path(run["appended"]["file"]).is_absolute(), run["appended"]["file"]
     # the peers' table: the floor, pandas and lifetimes (pyspark failed), the project's steps
     assert "| pandas | 0.25 | 0.25–0.25 |" in markdown
     assert "| lifetimes | 0.25 |" in markdown and "no (its own definitions): m 1 differ" in markdown
@@ -832,3 +834,14 @@ def test_lifetimes_peer_runs_its_summary(data_root: Path, typed_dir: Path, tmp_p
         assert row["frequency"] <= expected[customer][1] - 1
     assert figures["lifetimes"]["customers_without_repeat_day"] == sum(
         1 for row in rows.values() if row["frequency"] == 0) > 0
+
+
+def test_recorded_paths_keep_no_machine_paths(tmp_path: Path) -> None:
+    """docs/benchmarks.json keeps paths relative to the repository (or the data folder), and only
+    a name for a path outside it."""
+    inside = runner.REPO / "data" / "bench" / "orders-10-typed"
+    assert runner.recorded_path(inside) == "data/bench/orders-10-typed"
+    data = tmp_path / "orders-10-typed"
+    assert runner.recorded_path(data / "orders" / "daily" / "2026-01-01.parquet", data) == (
+        "orders/daily/2026-01-01.parquet")
+    assert runner.recorded_path(tmp_path / "elsewhere" / "orders-10") == "orders-10"
