@@ -51,7 +51,8 @@ does not parse null), rewritten only when the text set changed. Each run, on the
   RFM subgraph   dbt build -s +dim_customers into another fresh database
   nightly        append one day of orders and corrections (orders/daily/<day>.parquet), then the
                  nightly job (scripts/nightly.py: dbt build and publish) on the full build's
-                 database and serving database as of one day later
+                 database and serving database as of one day later, with the full build's
+                 saved parse (dbt's partial parsing, as a job that keeps target/ has it)
   full rebuild   dbt build --full-refresh into a second database; the marts after the nightly job
                  and of the rebuild are compared (identical yes/no). The appended file is removed.
 Each step's wall time and peak RSS (the process's maximum resident set size) are recorded;

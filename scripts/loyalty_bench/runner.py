@@ -14,7 +14,7 @@ text set changed). Each run, on the same files:
    wants only the scores would run it);
 5. one day of new orders and corrections appended (``daily.py``), then the nightly job
    (``nightly.py``: dbt build and publish) on the full build's database and serving database with
-   as_of_date one day later (the one-day refresh);
+   as_of_date one day later (the one-day refresh), keeping the full build's saved parse;
 6. ``dbt build --full-refresh`` into a second database on the same files and date, and every
    table of the ``marts`` schema compared between the two (``compare.py``).
 
@@ -205,24 +205,26 @@ def prepare_data(settings: Settings, orders: int, say: Say) -> DataSet:
     )
 
 
-def dbt_env(settings: Settings, data_dir: Path, database: Path) -> dict[str, str]:
+def dbt_env(settings: Settings, data_dir: Path, database: Path, as_of: date) -> dict[str, str]:
+    """The environment of a dbt step. The scoring date is LOYALTY_AS_OF_DATE, as a scheduled job
+    sets it: a date in --vars would make dbt parse the whole project again on a new date."""
     env = dict(os.environ)
     env.update(
         DBT_PROFILES_DIR=str(settings.project_dir / "profiles"),
         DBT_TARGET="duckdb",
         DBT_DUCKDB_PATH=str(database.resolve()),
         LOYALTY_DATA_DIR=str(data_dir.resolve()),
+        LOYALTY_AS_OF_DATE=as_of.isoformat(),
         DBT_DUCKDB_MEMORY_LIMIT=settings.memory_limit,
         DBT_SEND_ANONYMOUS_USAGE_STATS="False",
     )
     return env
 
 
-def dbt_command(settings: Settings, args: list[str], as_of: date, step_dir: Path) -> list[str]:
+def dbt_command(settings: Settings, args: list[str], step_dir: Path) -> list[str]:
     return [
         str(settings.dbt),
         *args,
-        "--vars", json.dumps({"as_of_date": as_of.isoformat()}),
         "--target-path", str(step_dir / "target"),
         "--log-path", str(step_dir / "logs"),
         "--no-use-colors",
@@ -281,9 +283,9 @@ def run_dbt(
     step_dir = run_dir / step
     log = step_dir / "dbt-output.log"
     measured: Measurement = run_measured(
-        dbt_command(settings, args, as_of, step_dir),
+        dbt_command(settings, args, step_dir),
         log_path=log,
-        env=dbt_env(settings, data.path, database),
+        env=dbt_env(settings, data.path, database, as_of),
         cwd=settings.project_dir,
     )
     if not measured.ok:
@@ -410,21 +412,30 @@ def publish_seconds(log: Path) -> float | None:
     return float(match.group(1)) if match else None
 
 
+PARSE_STATE = "partial_parse.msgpack"
+
+
 def run_nightly(settings: Settings, data: DataSet, database: Path, serving: Path, as_of: date,
                 run_dir: Path) -> Step:
     """The nightly job (``nightly.py``: dbt build, audit, publish) on the full build's database
-    and serving database, timed whole, as a scheduler would run it."""
+    and serving database, timed whole, as a scheduler would run it. Its target folder starts with
+    the full build's saved parse, as a job that keeps ``target/`` finds the last night's: dbt
+    parses only what changed since (nothing, on the same project)."""
     step_dir = run_dir / "nightly"
     log = step_dir / "nightly-output.log"
+    (step_dir / "target").mkdir(parents=True, exist_ok=True)
+    previous = run_dir / "full_build" / "target" / PARSE_STATE
+    if previous.exists():
+        shutil.copy2(previous, step_dir / "target" / PARSE_STATE)
     command = [
         str(settings.python), str(settings.project_dir / "scripts" / "nightly.py"),
         "--working", str(database.resolve()),
         "--serving", str(serving.resolve()),
         "--dbt", str(settings.dbt),
         "--",
-        *dbt_command(settings, [], as_of, step_dir)[1:],
+        *dbt_command(settings, [], step_dir)[1:],
     ]
-    env = dbt_env(settings, data.path, database)
+    env = dbt_env(settings, data.path, database, as_of)
     env["LOYALTY_SERVING_PATH"] = str(serving.resolve())
     measured = run_measured(command, log_path=log, env=env, cwd=settings.project_dir)
     if not measured.ok:

@@ -126,16 +126,24 @@ def test_smoke_run_with_dbt(tmp_path: Path, data_root: Path) -> None:
 
 STUB_DBT = """\
 #!{python}
-# Stands in for dbt: builds marts.dim_customers from the order files into DBT_DUCKDB_PATH.
-# With STUB_IGNORE_DAILY set, a build without --full-refresh misses the appended day (a broken
-# incremental model).
+# Stands in for dbt: builds marts.dim_customers from the order files into DBT_DUCKDB_PATH, as of
+# LOYALTY_AS_OF_DATE. With STUB_IGNORE_DAILY set, a build without --full-refresh misses the
+# appended day (a broken incremental model). Like dbt, it saves its parse in the target folder;
+# each call is logged to calls.jsonl beside the working folder: its date, its target folder and
+# the saved parse it started from.
 import json, os, sys
 from pathlib import Path
 import duckdb
 
 args = sys.argv[1:]
-as_of = json.loads(args[args.index("--vars") + 1])["as_of_date"]
+assert "--vars" not in args, args
+as_of = os.environ["LOYALTY_AS_OF_DATE"]
 target = Path(args[args.index("--target-path") + 1])
+state = target / "partial_parse.msgpack"
+found = state.read_text() if state.exists() else None
+calls = Path(os.environ["DBT_DUCKDB_PATH"]).parent.parent / "calls.jsonl"
+with calls.open("a") as log:
+    log.write(json.dumps({{"as_of": as_of, "target": target.parent.name, "found": found}}) + "\\n")
 data = os.environ["LOYALTY_DATA_DIR"]
 broken = os.environ.get("STUB_IGNORE_DAILY") and "--full-refresh" not in args
 files = f"{{data}}/orders/*.parquet" if broken else f"{{data}}/orders/**/*.parquet"
@@ -155,6 +163,7 @@ with duckdb.connect(os.environ["DBT_DUCKDB_PATH"]) as connection:
     connection.execute("create or replace table marts.fct_input_reconciliation as select 1 as rows_read")
 target.mkdir(parents=True, exist_ok=True)
 (target / "run_results.json").write_text(json.dumps({{"elapsed_time": 0.01}}))
+state.write_text(f"parsed for {{target.parent.name}}")
 """
 
 
@@ -246,6 +255,17 @@ def test_full_sequence_with_stub_dbt(
         publishes = connection.sql("select count(*) from meta.publish_log").fetchone()[0]
     assert served == orders and publishes == 2  # the full build's publish, then the nightly job's
     assert not (data_root / TYPED_DIR / "orders" / "daily").exists()
+    # the date is in the environment, not --vars (the stub refuses --vars); the nightly job starts
+    # from the full build's saved parse, every other dbt step parses afresh
+    calls = [json.loads(line) for line in (work.parent / "calls.jsonl").read_text().splitlines()]
+    as_of = date.fromisoformat(entry["as_of_date"])
+    assert calls == [
+        {"as_of": as_of.isoformat(), "target": "full_build", "found": None},
+        {"as_of": as_of.isoformat(), "target": "rfm_subgraph", "found": None},
+        {"as_of": (as_of + timedelta(days=1)).isoformat(), "target": "nightly",
+         "found": "parsed for full_build"},
+        {"as_of": (as_of + timedelta(days=1)).isoformat(), "target": "full_rebuild", "found": None},
+    ]
 
 
 def test_broken_incremental_exits_with_marts_differ(

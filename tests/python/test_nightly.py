@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_project_runner import REPO
+from dbt_project_runner import REPO, dbt
 from serving_reader import read_once
 from test_incremental import compare_schemas
 
@@ -254,3 +255,30 @@ def test_kill_9_at_random_moments(published: Path, tmp_path: Path) -> None:
     assert nightly(clean, NEXT_DAY).returncode == 0
     assert compare_schemas(root / "serving.duckdb", clean / "serving.duckdb", "marts") == {}
     print(f"kills survived: {kills['build']} during the build, {kills['publish']} during the publish")
+
+
+def test_a_date_in_the_environment_keeps_the_saved_parse(published: Path, tmp_path: Path) -> None:
+    """A scheduled job names its date in LOYALTY_AS_OF_DATE: a new date each night, and dbt parses
+    nothing again (a new date in --vars makes it parse the whole project). A var wins over it, and a
+    malformed value stops the run naming the variable."""
+    work = tmp_path / "work"
+    log = work / "logs" / "dbt.log"
+
+    def compile_as_of(day: str, *args: str, check: bool = True) -> tuple[subprocess.CompletedProcess, list[str], str]:
+        log.unlink(missing_ok=True)
+        result = dbt(["compile", "-s", "fct_kpi_summary", *args], published / "data", tmp_path / "compile.duckdb",
+                     work, check=check, extra_env={"LOYALTY_AS_OF_DATE": day})
+        compiled = work / "target" / "compiled" / "loyalty_segments" / "models" / "marts" / "kpis" / "fct_kpi_summary.sql"
+        dates = sorted(set(re.findall(r"cast\('(\d{4}-\d{2}-\d{2})' as date\)", compiled.read_text()))) if check else []
+        return result, dates, log.read_text()
+
+    _, dates, first = compile_as_of(FIRST_DAY)
+    assert dates == [FIRST_DAY] and "saved manifest not found" in first
+    _, dates, second = compile_as_of(NEXT_DAY)
+    assert dates == [NEXT_DAY]
+    assert "Partial parsing enabled, no changes found" in second and "Unable to do partial parsing" not in second
+    _, dates, _ = compile_as_of(NEXT_DAY, "--vars", json.dumps({"as_of_date": "2025-06-15"}))
+    assert dates == ["2025-06-15"]
+    failed, _, _ = compile_as_of("yesterday", check=False)
+    assert failed.returncode != 0
+    assert "env LOYALTY_AS_OF_DATE must be YYYY-MM-DD, got 'yesterday'" in failed.stdout
