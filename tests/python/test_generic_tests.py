@@ -132,6 +132,8 @@ def test_exactly_the_must_fail_fixtures_fail_with_the_expected_rows(fixture_run:
 BAD_ARGUMENTS = [
     ("unique_combination_of_columns", "{combination_of_columns: order_id}", "must be a non-empty list"),
     ("unique_combination_of_columns", "{combination_of_columns: []}", "must be a non-empty list"),
+    ("unique_combination_of_columns", "{combination_of_columns: [order_id], new_rows_column: [loaded_at]}",
+     "new_rows_column must be a column name"),
     ("accepted_range", "{column_name: value}", "give min_value, max_value or both"),
     ("accepted_range", "{column_name: value, min_value: 2, max_value: 1}", "is above max_value"),
     ("accepted_range", "{column_name: value, min_value: 0, inclusive: 'yes'}", "inclusive must be true or false"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -236,6 +237,76 @@ def test_late_lines_update_a_loaded_order(refreshed: dict) -> None:
     [(new_order_cost,)] = query(refreshed["incremental"],
                                 "select cost_amount from intermediate.int_orders_measured where order_id = 'N0'")
     assert new_order_cost == refreshed["unit_cost"]
+
+
+# The key tests given new_rows_column (macros/staging/checked_slices.sql): table -> key columns.
+SLICED_KEY_TESTS = {
+    "staging.base_shop__orders_checked": ["source_file", "source_row_number"],
+    "staging.base_shop__order_lines_checked": ["source_file", "source_row_number"],
+    "staging.base_shop__events_checked": ["source_file", "source_row_number"],
+    "staging.stg_shop__orders": ["order_id"],
+    "intermediate.int_orders_measured": ["order_id"],
+    "intermediate.int_customer_days_aggregated": ["customer_id", "order_date"],
+}
+
+
+def test_key_tests_of_incremental_tables_check_the_rows_loaded_since_they_passed(
+    refreshed: dict, tmp_path: Path
+) -> None:
+    # a copy under the same file name: the views name the database's catalog
+    database = tmp_path / refreshed["incremental"].name
+    shutil.copy(refreshed["incremental"], database)
+    recorded = dict(query(database, "select test_key, checked_through from meta.checked_test_slices"))
+    assert len(recorded) == len(SLICED_KEY_TESTS)
+    for table, columns in SLICED_KEY_TESTS.items():
+        [(latest,)] = query(database, f"select max(batch_loaded_at) from {table}")
+        assert recorded[f"{table}:{','.join(columns)}:batch_loaded_at"] == latest, table
+    measured_key = "intermediate.int_orders_measured:order_id:batch_loaded_at"
+    # two duplicated orders: one in a batch after the record, one among the rows checked before
+    with duckdb.connect(str(database)) as connection:
+        [new_copy, old_copy] = [row[0] for row in connection.execute(
+            "select order_id from intermediate.int_orders_measured order by order_id limit 2").fetchall()]
+        connection.execute(f"""
+            insert into intermediate.int_orders_measured
+            select * replace (batch_loaded_at + interval 1 second as batch_loaded_at)
+            from intermediate.int_orders_measured where order_id = '{new_copy}';
+            insert into intermediate.int_orders_measured
+            select * from intermediate.int_orders_measured where order_id = '{old_copy}'""")
+    duplicated = query(database, """
+        select order_id from intermediate.int_orders_measured group by order_id having count(*) > 1 order by 1""")
+    assert duplicated == [(new_copy,), (old_copy,)]
+    work = tmp_path / "work"
+
+    def unique_test() -> tuple[str, int, str]:
+        dbt(["test", "-s", "int_orders_measured", "--vars", json.dumps({"as_of_date": refreshed["second"].isoformat()})],
+            refreshed["data"], database, work, check=False)
+        results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+        [result] = [r for r in results if r["unique_id"].startswith(
+            "test.loyalty_segments.unique_combination_of_columns_int_orders_measured_order_id")]
+        return result["status"], result["failures"], result["compiled_code"]
+
+    # the new slice: the duplicate loaded after the record is found, the old one is not looked at
+    status, failures, sql = unique_test()
+    assert (status, failures) == ("fail", 1) and "new_keys" in sql
+    # a test that failed records nothing: the next run checks the same slice again
+    assert query(database, f"select checked_through from meta.checked_test_slices where test_key = '{measured_key}'") \
+        == [(recorded[measured_key],)]
+    assert unique_test()[:2] == ("fail", 1)
+    # without a record the whole table is checked
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"delete from meta.checked_test_slices where test_key = '{measured_key}'")
+    status, failures, sql = unique_test()
+    assert (status, failures) == ("fail", len(duplicated)) and "new_keys" not in sql
+    # once the duplicates are gone the test passes and records the table's latest batch again
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"""
+            delete from intermediate.int_orders_measured where order_id = '{new_copy}'
+                and batch_loaded_at = (select max(batch_loaded_at) from intermediate.int_orders_measured);
+            delete from intermediate.int_orders_measured where rowid = (
+                select max(rowid) from intermediate.int_orders_measured where order_id = '{old_copy}')""")
+    assert unique_test()[:2] == ("pass", 0)
+    assert query(database, f"select checked_through from meta.checked_test_slices where test_key = '{measured_key}'") \
+        == [(recorded[measured_key],)]
 
 
 def test_full_refresh_flag_gives_the_same_marts(refreshed: dict) -> None:
