@@ -94,8 +94,8 @@ def test_each_broken_rule_fails_on_its_node(
     # tests, contracts, documentation
     broken["nodes"] = {
         unique_id: node for unique_id, node in broken["nodes"].items()
-        if not (node.get("attached_node") == prefix + "stg_shop__orders" and node.get("column_name") == "order_id"
-                and node["test_metadata"]["name"] == "not_null")
+        if not (node.get("attached_node") == prefix + "stg_shop__orders"
+                and node["test_metadata"]["name"] == "unique_combination_of_columns")
     }
     model(broken, "fct_offer_eligibility")["contract"]["enforced"] = False
     model(broken, "dim_customers")["columns"]["customer_id"]["data_type"] = None
