@@ -90,9 +90,8 @@
         {%- set key = checked_slice_key(table.schema, table.alias, kwargs.combination_of_columns,
             kwargs.new_rows_column) -%}
         {%- do keys.append("'" ~ key ~ "'") -%}
-        {%- do selects.append("select '" ~ key ~ "', max(" ~ kwargs.new_rows_column ~ "), cast('"
-            ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as " ~ dbt.type_timestamp() ~ ") from "
-            ~ adapter.quote(table.database) ~ '.' ~ adapter.quote(table.schema) ~ '.' ~ adapter.quote(table.alias)) -%}
+        {%- do selects.append("select '" ~ key ~ "', max(" ~ kwargs.new_rows_column ~ "), "
+            ~ batch_loaded_at() ~ " from " ~ adapter.quote(table.database) ~ '.' ~ adapter.quote(table.schema) ~ '.' ~ adapter.quote(table.alias)) -%}
     {%- endfor -%}
     {%- if keys | length == 0 -%}
         {{ return('') }}
