@@ -12,3 +12,33 @@
         from {{ relation }} as watermarked
     )
 {%- endmacro %}
+
+{#- The (customer_id, order_date) pairs whose orders changed after the watermark of `relation`: the
+    days of rows (re)classified since then, with their old and new values (a correction can move an
+    order to another day or customer), and the days of orders measured again since then (an order
+    that got new lines has a new cost). What an incremental model over the customer-day history
+    has to recompute; a pair may occur more than once. -#}
+{% macro changed_customer_days(relation) -%}
+    select
+        customer_id,
+        order_date
+
+    from {{ ref('base_shop__orders_checked') }}
+
+    where
+        customer_id is not null
+        and order_date is not null
+        and batch_loaded_at > {{ batch_watermark(relation) }}
+
+    union
+
+    select
+        customer_id,
+        order_date
+
+    from {{ ref('int_orders_measured') }}
+
+    where
+        customer_id is not null
+        and batch_loaded_at > {{ batch_watermark(relation) }}
+{%- endmacro %}

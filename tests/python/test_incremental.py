@@ -154,6 +154,7 @@ def test_intermediates_identical_apart_from_load_times(refreshed: dict) -> None:
     for table, columns in {
         "int_orders_measured": "* exclude (batch_loaded_at)",
         "int_customer_days_aggregated": "* exclude (batch_loaded_at)",
+        "int_customer_months_aggregated": "* exclude (as_of_date, batch_loaded_at)",
     }.items():
         left = query(refreshed["incremental"], f"select {columns} from intermediate.{table} order by all")
         right = query(refreshed["full"], f"select {columns} from intermediate.{table} order by all")
@@ -247,6 +248,7 @@ SLICED_KEY_TESTS = {
     "staging.stg_shop__orders": ["order_id"],
     "intermediate.int_orders_measured": ["order_id"],
     "intermediate.int_customer_days_aggregated": ["customer_id", "order_date"],
+    "intermediate.int_customer_months_aggregated": ["customer_id", "month_start_date"],
 }
 
 
@@ -307,6 +309,41 @@ def test_key_tests_of_incremental_tables_check_the_rows_loaded_since_they_passed
     assert unique_test()[:2] == ("pass", 0)
     assert query(database, f"select checked_through from meta.checked_test_slices where test_key = '{measured_key}'") \
         == [(recorded[measured_key],)]
+
+
+def test_customer_months_follow_the_as_of_date_both_ways(refreshed: dict, tmp_path: Path) -> None:
+    """The incremental customer-months recompute only the customers whose history up to as_of_date
+    changed; set back past the late order and a month's end, then forward again, the table equals
+    the same model built from all the customer-days as of each date."""
+    database = tmp_path / refreshed["incremental"].name
+    shutil.copy(refreshed["incremental"], database)
+    months = "intermediate.int_customer_months_aggregated"
+    every_row = f"select * exclude (as_of_date, batch_loaded_at) from {months} order by all"
+    [(customers,)] = query(database, f"select count(distinct customer_id) from {months}")
+    back = END - timedelta(days=45)
+    for previous, as_of in ((refreshed["second"], back), (back, refreshed["second"])):
+        at = json.dumps({"as_of_date": as_of.isoformat()})
+        dbt(["run", "-s", "int_customer_months_aggregated", "--vars", at], refreshed["data"], database, tmp_path / "work")
+        [(recomputed, latest_as_of)] = query(database, f"""
+            select count(distinct customer_id), max(as_of_date) from {months}
+            where batch_loaded_at = (select max(batch_loaded_at) from {months})""")
+        # the customers with a day between the two dates, whose history up to as_of_date changed,
+        # less those left without a day up to it (their placeholder rows are dropped)
+        [(expected,)] = query(database, f"""
+            select count(distinct customer_id) from intermediate.int_customer_days_aggregated
+            where order_date > date '{min(previous, as_of)}' and order_date <= date '{max(previous, as_of)}'
+                and customer_id in (select customer_id from intermediate.int_customer_days_aggregated
+                    where order_date <= date '{as_of}')""")
+        assert (recomputed, latest_as_of) == (expected, as_of)
+        assert 0 < recomputed < customers
+        rebuilt = tmp_path / "rebuilt" / database.name
+        rebuilt.parent.mkdir(exist_ok=True)
+        shutil.copy(database, rebuilt)
+        dbt(["run", "-s", "int_customer_months_aggregated", "--full-refresh", "--vars", at], refreshed["data"], rebuilt,
+            tmp_path / "rebuilt-work")
+        assert query(database, every_row) == query(rebuilt, every_row), as_of
+        [(after_as_of,)] = query(database, f"select count(*) from {months} where month_start_date > date '{as_of}'")
+        assert after_as_of == 0
 
 
 def test_full_refresh_flag_gives_the_same_marts(refreshed: dict) -> None:

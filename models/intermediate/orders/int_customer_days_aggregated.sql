@@ -22,31 +22,7 @@ with
 {% if is_incremental() %}
 changed_days as (
 
-    -- the days of rows (re)classified since the last run, with their old and new values (a
-    -- correction can move an order to another day or customer), and the days of orders measured
-    -- again since then (an order that got new lines has a new cost)
-    select
-        customer_id,
-        order_date
-
-    from {{ ref('base_shop__orders_checked') }}
-
-    where
-        customer_id is not null
-        and order_date is not null
-        and batch_loaded_at > {{ batch_watermark(this) }}
-
-    union
-
-    select
-        customer_id,
-        order_date
-
-    from {{ ref('int_orders_measured') }}
-
-    where
-        customer_id is not null
-        and batch_loaded_at > {{ batch_watermark(this) }}
+    {{ changed_customer_days(this) }}
 
 ),
 
