@@ -121,38 +121,14 @@ ranked as (
 
 ),
 
+-- Only what the ranking decides and what the pair itself carries is written: the customer's and the
+-- offer's columns are in int_offer_customers_profiled and offer_catalog, which the marts join.
 final as (
 
     select
         customer_id,
         offer_id,
-        offer_segment,
-        smartrfm_group,
-        rfm_targeting_segment,
-        lifecycle_status,
-        value_tier,
-        orders_count,
-        net_revenue,
-        avg_order_value,
-        expected_value,
-        amount_to_top_ltv,
-        favourite_category,
-        usual_purchase_weekday,
-        holdout_bucket,
-        is_holdout,
-        offer_name,
-        mechanic,
-        channel,
-        is_price_discount,
-        is_early_access,
-        is_cashback,
-        is_winback,
         is_buy_x_get_y,
-        cost_model,
-        cost_value,
-        requires,
-        validity_days,
-        priority,
         eligibility_rule,
         is_cell_offer,
         channel_consent,

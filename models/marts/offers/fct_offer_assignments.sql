@@ -1,7 +1,8 @@
 -- At most one offer per customer for this run: the eligible offer ranked first
--- (int_offer_candidates_ranked). Held-out customers keep their row, with is_holdout, but are not
--- sent the offer: no cashback, no cost. The values that personalise the message are filled only
--- for the offer that uses them (var offer_personalised_fields).
+-- (int_offer_candidates_ranked), with its customer's and its offer's columns. Held-out customers
+-- keep their row, with is_holdout, but are not sent the offer: no cashback, no cost. The values
+-- that personalise the message are filled only for the offer that uses them (var
+-- offer_personalised_fields).
 
 with
 
@@ -9,6 +10,58 @@ chosen as (
 
     select * from {{ ref('int_offer_candidates_ranked') }}
     where is_chosen
+
+),
+
+customers as (
+
+    select * from {{ ref('int_offer_customers_profiled') }}
+
+),
+
+catalog as (
+
+    select * from {{ ref('offer_catalog') }}
+
+),
+
+-- the chosen pair with its customer's and its offer's columns
+pairs as (
+
+    select
+        chosen.*,
+        customers.offer_segment,
+        customers.smartrfm_group,
+        customers.rfm_targeting_segment,
+        customers.lifecycle_status,
+        customers.value_tier,
+        customers.orders_count,
+        customers.avg_order_value,
+        customers.expected_value,
+        customers.amount_to_top_ltv,
+        customers.favourite_category,
+        customers.usual_purchase_weekday,
+        customers.holdout_bucket,
+        customers.is_holdout,
+        catalog.offer_name,
+        catalog.mechanic,
+        catalog.channel,
+        catalog.is_price_discount,
+        catalog.is_early_access,
+        catalog.is_cashback,
+        catalog.is_winback,
+        catalog.cost_model,
+        catalog.cost_value,
+        catalog.validity_days,
+        catalog.priority
+
+    from chosen
+
+    inner join customers
+        on chosen.customer_id = customers.customer_id
+
+    inner join catalog
+        on chosen.offer_id = catalog.offer_id
 
 ),
 
@@ -56,7 +109,7 @@ final as (
         {{ as_of_date() }} as valid_from,
         cast({{ dbt.dateadd('day', 'validity_days - 1', as_of_date()) }} as date) as valid_to
 
-    from chosen
+    from pairs
 
 )
 

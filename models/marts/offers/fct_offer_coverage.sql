@@ -13,15 +13,33 @@ catalog as (
 
 ),
 
-eligibility as (
+candidates as (
 
-    select * from {{ ref('fct_offer_eligibility') }}
+    select * from {{ ref('int_offer_candidates_ranked') }}
 
 ),
 
 customers as (
 
     select * from {{ ref('int_offer_customers_profiled') }}
+
+),
+
+-- the pairs as fct_offer_eligibility publishes them, with the customer's holdout flag
+eligibility as (
+
+    select
+        candidates.offer_id,
+        candidates.is_eligible,
+        candidates.is_chosen,
+        candidates.removal_reason,
+        candidates.expected_cost,
+        customers.is_holdout
+
+    from candidates
+
+    inner join customers
+        on candidates.customer_id = customers.customer_id
 
 ),
 
