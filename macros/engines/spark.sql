@@ -164,3 +164,10 @@ where value_field not in (
 {% macro spark__avg_as_double(expression) -%}
     cast(cast(sum({{ expression }}) as decimal(38, 18)) / count({{ expression }}) as double)
 {%- endmacro %}
+
+
+{#- A Spark table cannot be read while it is overwritten: models that reuse their previous build
+    compute everything (previous_build). -#}
+{% macro spark__previous_build(relation) %}
+    {{ return(none) }}
+{% endmacro %}

@@ -13,8 +13,9 @@
       as with an as_of_date set back from a future date, would need rows taken back).
     A file added is what the incremental models are for. Anything else rebuilds the incremental
     models of the affected entity from all its files (the tables are dropped here, so dbt builds
-    them as new), with their incremental descendants; a customer-level model is a table and is
-    rebuilt every run anyway. When the run does not select every model that has to be rebuilt,
+    them as new), with their incremental descendants. The customer facts reuse their previous
+    build (previous_build) and are treated the same way; the other customer-level models are
+    tables rebuilt every run. When the run does not select every model that has to be rebuilt,
     it stops before changing anything, naming what changed and the command that fixes it. The
     decisions and the new state are recorded in meta.input_files, meta.incremental_models and
     meta.input_state_log. -#}
@@ -166,14 +167,15 @@
 {% endmacro %}
 
 
-{#- The project's incremental models: nodes (unique_id -> node), by_entity (the entity of a source
-    a model reads -> the models reading it) and descendants (unique_id -> the incremental models
-    downstream of it). -#}
+{#- The project's incremental models, and the models that reuse their previous build (meta
+    reuses_previous_build, previous_build()), which go stale the same way: nodes (unique_id -> node),
+    by_entity (the entity of a source a model reads -> the models reading it) and descendants
+    (unique_id -> the incremental models downstream of it). -#}
 {% macro incremental_models_by_entity() %}
     {%- set nodes = {} -%}
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model' and node.package_name == project_name
-            and node.config.materialized == 'incremental' -%}
+            and (node.config.materialized == 'incremental' or node.config.meta.get('reuses_previous_build')) -%}
             {%- do nodes.update({node.unique_id: node}) -%}
         {%- endif -%}
     {%- endfor -%}

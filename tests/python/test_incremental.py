@@ -155,6 +155,7 @@ def test_intermediates_identical_apart_from_load_times(refreshed: dict) -> None:
         "int_orders_measured": "* exclude (batch_loaded_at)",
         "int_customer_days_aggregated": "* exclude (batch_loaded_at)",
         "int_customer_months_aggregated": "* exclude (as_of_date, batch_loaded_at)",
+        "int_customer_facts_snapshotted": "* exclude (batch_loaded_at)",
     }.items():
         left = query(refreshed["incremental"], f"select {columns} from intermediate.{table} order by all")
         right = query(refreshed["full"], f"select {columns} from intermediate.{table} order by all")
@@ -311,19 +312,24 @@ def test_key_tests_of_incremental_tables_check_the_rows_loaded_since_they_passed
         == [(recorded[measured_key],)]
 
 
-def test_customer_months_follow_the_as_of_date_both_ways(refreshed: dict, tmp_path: Path) -> None:
+def test_customer_months_and_facts_follow_the_as_of_date_both_ways(refreshed: dict, tmp_path: Path) -> None:
     """The incremental customer-months recompute only the customers whose history up to as_of_date
-    changed; set back past the late order and a month's end, then forward again, the table equals
-    the same model built from all the customer-days as of each date."""
+    changed, and the customer facts measure only those again; set back past the late order and a
+    month's end, then forward again, both tables equal the same models built from all the
+    customer-days as of each date."""
     database = tmp_path / refreshed["incremental"].name
     shutil.copy(refreshed["incremental"], database)
     months = "intermediate.int_customer_months_aggregated"
-    every_row = f"select * exclude (as_of_date, batch_loaded_at) from {months} order by all"
+    rows = {
+        months: f"select * exclude (as_of_date, batch_loaded_at) from {months} order by all",
+        "facts": "select * exclude (batch_loaded_at) from intermediate.int_customer_facts_snapshotted order by all",
+    }
+    selection = ["-s", "int_score_dates", "int_customer_months_aggregated", "int_customer_facts_snapshotted"]
     [(customers,)] = query(database, f"select count(distinct customer_id) from {months}")
     back = END - timedelta(days=45)
     for previous, as_of in ((refreshed["second"], back), (back, refreshed["second"])):
         at = json.dumps({"as_of_date": as_of.isoformat()})
-        dbt(["run", "-s", "int_customer_months_aggregated", "--vars", at], refreshed["data"], database, tmp_path / "work")
+        dbt(["run", *selection, "--vars", at], refreshed["data"], database, tmp_path / "work")
         [(recomputed, latest_as_of)] = query(database, f"""
             select count(distinct customer_id), max(as_of_date) from {months}
             where batch_loaded_at = (select max(batch_loaded_at) from {months})""")
@@ -339,11 +345,45 @@ def test_customer_months_follow_the_as_of_date_both_ways(refreshed: dict, tmp_pa
         rebuilt = tmp_path / "rebuilt" / database.name
         rebuilt.parent.mkdir(exist_ok=True)
         shutil.copy(database, rebuilt)
-        dbt(["run", "-s", "int_customer_months_aggregated", "--full-refresh", "--vars", at], refreshed["data"], rebuilt,
-            tmp_path / "rebuilt-work")
-        assert query(database, every_row) == query(rebuilt, every_row), as_of
+        dbt(["run", *selection, "--full-refresh", "--vars", at], refreshed["data"], rebuilt, tmp_path / "rebuilt-work")
+        for table, every_row in rows.items():
+            assert query(database, every_row) == query(rebuilt, every_row), (table, as_of)
         [(after_as_of,)] = query(database, f"select count(*) from {months} where month_start_date > date '{as_of}'")
         assert after_as_of == 0
+
+
+def test_customer_facts_keep_the_rows_of_customers_without_a_day_between(refreshed: dict, tmp_path: Path) -> None:
+    """A day later, a customer with a day between a score date and the one before it is measured
+    again at both dates; one without keeps the previous rows, with recency and tenure a day longer.
+    Marked rows show which: the mark survives only where the row was kept."""
+    database = tmp_path / refreshed["incremental"].name
+    shutil.copy(refreshed["incremental"], database)
+    facts = "intermediate.int_customer_facts_snapshotted"
+    dates = [date for (date,) in query(database, f"select distinct score_date from {facts} order by 1")]
+    assert dates == [refreshed["second"] - timedelta(days=30), refreshed["second"]]
+    moved = dates[0] + timedelta(days=1)
+    # a customer with a purchase day on the day the earlier score date moves to, and one without
+    # any day after the earlier score date
+    [(measured_again,)] = query(database, f"""
+        select min(customer_id) from intermediate.int_customer_days_aggregated where order_date = date '{moved}'""")
+    [(kept,)] = query(database, f"""
+        select min(customer_id) from {facts} where score_date = date '{dates[0]}' and has_purchased
+            and customer_id not in (select customer_id from intermediate.int_customer_days_aggregated
+                where order_date > date '{dates[0]}')""")
+    before = dict(query(database, f"select score_date, recency_days from {facts} where customer_id = '{kept}'"))
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"update {facts} set gross_revenue = -12345 where customer_id in ('{kept}', '{measured_again}')")
+    at = json.dumps({"as_of_date": (refreshed["second"] + timedelta(days=1)).isoformat()})
+    dbt(["run", "-s", "int_score_dates", "int_customer_facts_snapshotted", "--vars", at], refreshed["data"], database,
+        tmp_path / "work")
+    after = query(database, f"""
+        select customer_id, score_date, gross_revenue = -12345, recency_days from {facts}
+        where customer_id in ('{kept}', '{measured_again}') order by all""")
+    assert [row[:3] for row in after if row[0] == kept] == [
+        (kept, date + timedelta(days=1), True) for date in dates]
+    assert [row[3] for row in after if row[0] == kept] == [before[date] + 1 for date in dates]
+    assert {row[2] for row in after if row[0] == measured_again} == {False}
+    assert len([row for row in after if row[0] == measured_again]) == 2
 
 
 def test_full_refresh_flag_gives_the_same_marts(refreshed: dict) -> None:

@@ -3,25 +3,107 @@
 -- can be rescored. Grain: customer × score date, one row per customer who had any order by then.
 -- Purchase, repeat, recency, frequency, monetary, intervals and the rhythm that lifecycle reads are
 -- defined here and nowhere else; scores, segments, lifecycle and tiers are built on top.
+--
+-- Reuses its previous build (previous_build; docs/decisions.md): a customer's measures as of a
+-- date depend only on their days up to it, except recency_days and tenure_days, which count days
+-- to it. So each score date is paired with the nearest date of the previous build, and a customer
+-- is measured again only when one of their days changed since (changed_customer_days, old and new
+-- values alike) or lies between the two dates; every other customer keeps the previous row, moved
+-- to the new date with recency and tenure counted again.
+
+-- depends_on: {{ ref('base_shop__orders_checked') }}
+-- depends_on: {{ ref('int_orders_measured') }}
 
 {{ config(
-    post_hook={'sql': "{{ check_customers_present(this) }}", 'transaction': false}
+    post_hook={'sql': "{{ check_customers_present(this) }}", 'transaction': false},
+    meta={'reuses_previous_build': true}
 ) }}
 
+{%- set previous = previous_build(this) %}
+
 with
-
--- read twice (period totals and rhythm): scanned where it is read, not copied into a buffer first
-customer_days as {{ not_materialized() }} (
-
-    select * from {{ ref('int_customer_days_aggregated') }}
-
-),
 
 score_dates as (
 
     select * from {{ ref('int_score_dates') }}
 
 ),
+
+{% if previous is not none %}
+-- read twice (the customers to measure again, and their days): scanned where it is read
+all_customer_days as {{ not_materialized() }} (
+
+    select * from {{ ref('int_customer_days_aggregated') }}
+
+),
+
+-- each score date with the nearest score date of the previous build (none: the earliest date)
+paired_dates as (
+
+    select
+        score_date,
+        coalesce(previous_score_date, cast('1900-01-01' as date)) as previous_score_date
+
+    from (
+
+        select
+            score_dates.score_date,
+            previous_dates.previous_score_date,
+            row_number() over (
+                partition by score_dates.score_date
+                order by
+                    abs({{ dbt.datediff('previous_dates.previous_score_date', 'score_dates.score_date', 'day') }}),
+                    previous_dates.previous_score_date
+            ) as nearness
+
+        from score_dates
+
+        left join (select distinct score_date as previous_score_date from {{ previous }}) as previous_dates
+            on 1 = 1
+
+    ) as candidates
+
+    where nearness = 1
+
+),
+
+-- the customers whose days up to a score date can differ from the previous build's
+remeasured_customers as (
+
+    select customer_id
+    from ({{ changed_customer_days(previous) }}) as changed_days
+
+    union
+
+    select all_customer_days.customer_id
+
+    from all_customer_days
+
+    inner join paired_dates
+        on all_customer_days.order_date > least(paired_dates.previous_score_date, paired_dates.score_date)
+        and all_customer_days.order_date <= greatest(paired_dates.previous_score_date, paired_dates.score_date)
+
+),
+
+-- read twice (period totals and rhythm)
+customer_days as (
+
+    select all_customer_days.*
+
+    from all_customer_days
+
+    inner join remeasured_customers
+        on all_customer_days.customer_id = remeasured_customers.customer_id
+
+),
+{% else %}
+-- read twice (period totals and rhythm): scanned where it is read, not copied into a buffer first
+customer_days as {{ not_materialized() }} (
+
+    select * from {{ ref('int_customer_days_aggregated') }}
+
+),
+{% endif %}
 
 -- the customer-day history joined to every score date it counts for (rhythm reads it)
 days_in_scope as (
@@ -152,7 +234,7 @@ rhythm as (
 
 ),
 
-final as (
+measured as (
 
     select
         totals.score_date,
@@ -220,6 +302,61 @@ final as (
     inner join rhythm
         on totals.score_date = rhythm.score_date
         and totals.customer_id = rhythm.customer_id
+
+),
+
+{% set fact_columns = [
+    'score_date', 'customer_id', 'first_order_at', 'last_order_at', 'first_purchase_date', 'last_purchase_date',
+    'previous_purchase_date', 'orders_count', 'purchase_days_count', 'returns_count', 'gross_revenue',
+    'returns_amount', 'net_revenue', 'discount_amount', 'has_purchased', 'is_repeat_customer',
+    'avg_order_value', 'recency_days', 'tenure_days', 'avg_days_between_orders', 'last_gap_days',
+    'avg_days_between_orders_before_last', 'recent_avg_order_value', 'earlier_avg_order_value',
+    'discounted_orders_share', 'margin_amount', 'margin_coverage_share',
+] -%}
+{% if previous is not none -%}
+{#- the previous rows of every customer not measured again, at the paired score date: only the
+    counts of days to the date change, by the formulas of `measured` -#}
+{% set moved_to_date = {
+    'score_date': 'paired_dates.score_date',
+    'recency_days': 'cast(' ~ dbt.datediff('previous_facts.last_purchase_date', 'paired_dates.score_date', 'day') ~ ' as integer)',
+    'tenure_days': 'cast(' ~ dbt.datediff('previous_facts.first_purchase_date', 'paired_dates.score_date', 'day') ~ ' as integer)',
+} -%}
+kept as (
+
+    select
+        {%- for column in fact_columns %}
+        {{ moved_to_date.get(column, 'previous_facts.' ~ column) }} as {{ column }},
+        {%- endfor %}
+        {{ batch_loaded_at() }} as batch_loaded_at
+
+    from {{ previous }} as previous_facts
+
+    inner join paired_dates
+        on previous_facts.score_date = paired_dates.previous_score_date
+
+    left join remeasured_customers
+        on previous_facts.customer_id = remeasured_customers.customer_id
+
+    where remeasured_customers.customer_id is null
+
+),
+{%- endif %}
+
+final as (
+
+    select
+        {%- for column in fact_columns %}
+        measured.{{ column }},
+        {%- endfor %}
+        {{ batch_loaded_at() }} as batch_loaded_at
+
+    from measured
+    {%- if previous is not none %}
+
+    union all
+
+    select * from kept
+    {%- endif %}
 
 )
 
