@@ -86,6 +86,12 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # order lines as a folder, so that a later file can add lines
     (data / "order_lines").mkdir()
     (data / "order_lines.parquet").rename(data / "order_lines" / "history.parquet")
+    # offer sends and customers as folders too: a later file corrects or adds rows
+    for entity in ("offer_sends", "customers"):
+        (data / entity).mkdir()
+        (data / f"{entity}.csv").rename(data / entity / "archive.csv")
+    sends = list(csv.DictReader((data / "offer_sends" / "archive.csv").open()))
+    customers = list(csv.DictReader((data / "customers" / "archive.csv").open()))
     loaded = pq.read_table(sorted((data / "orders").glob("*.parquet"))[3]).to_pylist()
     old = [row for row in loaded if row["order_id"] and row["customer_id"] and row["amount"]
            and row["amount"].replace(".", "").isdigit() and (row["status"] or "") in ("", "completed")][:4]
@@ -137,13 +143,35 @@ def refreshed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     (data / "events" / "daily" / f"{day}.csv").write_text(
         events_header + "".join(seen) + f"{old[0]['customer_id']},{day} 12:00:00,add_to_cart,P0001\n")
 
+    # offer sends: a new send, a loaded send again unchanged (a duplicate), a loaded send corrected
+    # (now a holdout) and a loaded send twice with different offers (a conflict)
+    send_fields = list(sends[0])
+    send_rows = [dict(sends[0], send_id="NEW-SEND-1", customer_id=old[0]["customer_id"], sent_at=f"{day} 07:00:00"),
+                 sends[1], dict(sends[2], is_holdout="true" if sends[2]["is_holdout"] == "false" else "false"),
+                 dict(sends[3], offer_id="winback_discount"), dict(sends[3], offer_id="vip_early_access")]
+    (data / "offer_sends" / "daily").mkdir()
+    with (data / "offer_sends" / "daily" / f"{day}.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, send_fields)
+        writer.writeheader()
+        writer.writerows(send_rows)
+    # customers: a loaded customer's consent changed, and a new customer
+    customer_fields = list(customers[0])
+    customer_rows = [dict(customers[0], consent_email="false" if customers[0]["consent_email"] == "true" else "true"),
+                     dict(customers[0], customer_id="NEW-CUSTOMER-1")]
+    (data / "customers" / "daily").mkdir()
+    with (data / "customers" / "daily" / f"{day}.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, customer_fields)
+        writer.writeheader()
+        writer.writerows(customer_rows)
+
     result = build(data, incremental_db, work, second.isoformat())
     full_db = work / "full.duckdb"
     build(data, full_db, work / "full", second.isoformat())
     return {"incremental": incremental_db, "full": full_db, "old": old, "work": work, "data": data,
             "second": second, "day": day, "log": result.stdout, "late_order": late_order, "late_cost": late_cost,
             "unit_cost": Decimal(product["unit_cost"]), "first": first, "loaded_rows": loaded_rows,
-            "new_order_ids": new_order_ids, "new_rows": len(lines), "manifest": manifest}
+            "new_order_ids": new_order_ids, "new_rows": len(lines), "manifest": manifest,
+            "sends": sends, "customers": customers, "flipped_consent": customer_rows[0]["consent_email"]}
 
 
 def test_marts_identical_to_a_full_rebuild(refreshed: dict) -> None:
@@ -156,6 +184,7 @@ def test_intermediates_identical_apart_from_load_times(refreshed: dict) -> None:
         "int_customer_days_aggregated": "* exclude (batch_loaded_at)",
         "int_customer_months_aggregated": "* exclude (as_of_date, batch_loaded_at)",
         "int_customer_facts_snapshotted": "* exclude (batch_loaded_at)",
+        "int_offer_sends_measured": "* exclude (as_of_date, batch_loaded_at)",
     }.items():
         left = query(refreshed["incremental"], f"select {columns} from intermediate.{table} order by all")
         right = query(refreshed["full"], f"select {columns} from intermediate.{table} order by all")
@@ -199,6 +228,43 @@ def test_corrections_and_conflicts_applied(refreshed: dict) -> None:
     [(customer,)] = query(refreshed["incremental"],
                           f"select customer_id from staging.stg_shop__orders where order_id = '{old[1]['order_id']}'")
     assert customer == old[2]["customer_id"]
+
+
+def test_offer_sends_and_customers_in_a_later_file_reclassify_only_their_ids(refreshed: dict) -> None:
+    """The refresh reads only the new send and customer files; a loaded row whose id arrives again is
+    classified again with it (superseded, a duplicate or a conflict), and no other loaded row is."""
+    day, sends = refreshed["day"], refreshed["sends"]
+    latest = """
+        select source_file, source_row_number, quarantine_reason from staging.{table}
+        where batch_loaded_at = (select max(batch_loaded_at) from staging.{table})
+        order by source_file, source_row_number
+    """
+    # rows are numbered from 1 (sends[0]); the archive's ids 2-4 arrive again in the daily file
+    assert query(refreshed["incremental"], latest.format(table="base_shop__offer_sends_checked")) == [
+        ("offer_sends/archive.csv", 2, None),
+        ("offer_sends/archive.csv", 3, "superseded_by_later_file"),
+        ("offer_sends/archive.csv", 4, "superseded_by_later_file"),
+        ("offer_sends/daily/" + day + ".csv", 1, None),
+        ("offer_sends/daily/" + day + ".csv", 2, "exact_duplicate"),
+        ("offer_sends/daily/" + day + ".csv", 3, None),
+        ("offer_sends/daily/" + day + ".csv", 4, "conflicting_duplicate"),
+        ("offer_sends/daily/" + day + ".csv", 5, "conflicting_duplicate"),
+    ]
+    [(is_holdout,)] = query(refreshed["incremental"],
+                            f"select is_holdout from staging.stg_shop__offer_sends where send_id = '{sends[2]['send_id']}'")
+    assert is_holdout == (sends[2]["is_holdout"] == "false")
+    assert query(refreshed["incremental"], latest.format(table="base_shop__customers_checked")) == [
+        ("customers/archive.csv", 1, "superseded_by_later_file"),
+        ("customers/daily/" + day + ".csv", 1, None),
+        ("customers/daily/" + day + ".csv", 2, None),
+    ]
+    [(consent,)] = query(refreshed["incremental"], "select consent_email from staging.stg_shop__customers "
+                         f"where customer_id = '{refreshed['customers'][0]['customer_id']}'")
+    assert consent == (refreshed["flipped_consent"] == "true")
+    for table in ("base_shop__offer_sends_checked", "base_shop__customers_checked"):
+        columns = "* exclude (batch_loaded_at)"
+        assert query(refreshed["incremental"], f"select {columns} from staging.{table} order by all") == \
+            query(refreshed["full"], f"select {columns} from staging.{table} order by all"), table
 
 
 def test_events_in_a_later_file_are_checked_against_loaded_ones(refreshed: dict) -> None:
@@ -246,6 +312,8 @@ SLICED_KEY_TESTS = {
     "staging.base_shop__orders_checked": ["source_file", "source_row_number"],
     "staging.base_shop__order_lines_checked": ["source_file", "source_row_number"],
     "staging.base_shop__events_checked": ["source_file", "source_row_number"],
+    "staging.base_shop__offer_sends_checked": ["source_file", "source_row_number"],
+    "staging.base_shop__customers_checked": ["source_file", "source_row_number"],
     "staging.stg_shop__orders": ["order_id"],
     "intermediate.int_orders_measured": ["order_id"],
     "intermediate.int_customer_days_aggregated": ["customer_id", "order_date"],
@@ -323,8 +391,10 @@ def test_customer_months_and_facts_follow_the_as_of_date_both_ways(refreshed: di
     rows = {
         months: f"select * exclude (as_of_date, batch_loaded_at) from {months} order by all",
         "facts": "select * exclude (batch_loaded_at) from intermediate.int_customer_facts_snapshotted order by all",
+        "sends": "select * exclude (batch_loaded_at) from intermediate.int_offer_sends_measured order by all",
     }
-    selection = ["-s", "int_score_dates", "int_customer_months_aggregated", "int_customer_facts_snapshotted"]
+    selection = ["-s", "int_score_dates", "int_customer_months_aggregated", "int_customer_facts_snapshotted",
+                 "int_offer_sends_classified", "int_offer_sends_measured"]
     [(customers,)] = query(database, f"select count(distinct customer_id) from {months}")
     back = END - timedelta(days=45)
     for previous, as_of in ((refreshed["second"], back), (back, refreshed["second"])):
@@ -384,6 +454,39 @@ def test_customer_facts_keep_the_rows_of_customers_without_a_day_between(refresh
     assert [row[3] for row in after if row[0] == kept] == [before[date] + 1 for date in dates]
     assert {row[2] for row in after if row[0] == measured_again} == {False}
     assert len([row for row in after if row[0] == measured_again]) == 2
+
+
+def test_offer_sends_measured_keep_the_rows_of_windows_closed_at_both_dates(refreshed: dict, tmp_path: Path) -> None:
+    """A day later, with no file and no customer changed, only the sends whose window was still open
+    at either date are measured again; a send whose window had closed keeps its previous row. Every
+    row is marked first: the mark survives exactly where the row was kept. Unmarked, the reused
+    table equals a full rebuild's."""
+    sends = "intermediate.int_offer_sends_measured"
+    window = int(next(line for line in (REPO / "dbt_project.yml").read_text().splitlines()
+                      if line.strip().startswith("offer_measurement_window_days:")).split(":")[1].split("#")[0])
+    previous, following = refreshed["second"], refreshed["second"] + timedelta(days=1)
+    marked, reused, rebuilt = (tmp_path / name / refreshed["incremental"].name for name in ("marked", "reused", "rebuilt"))
+    for database in (marked, reused, rebuilt):
+        database.parent.mkdir()
+        shutil.copy(refreshed["incremental"], database)
+    # a window is open at a date while it ends at or after the end of that date
+    open_from = datetime.combine(previous + timedelta(days=1), datetime.min.time()) - timedelta(days=window)
+    expected = {send_id for (send_id,) in query(marked, f"""
+        select send_id from intermediate.int_offer_sends_classified where sent_at >= timestamp '{open_from}'
+        union select send_id from staging.stg_shop__offer_sends where cast(sent_at as date) = date '{following}'""")}
+    with duckdb.connect(str(marked)) as connection:
+        connection.execute(f"update {sends} set window_revenue = -12345")
+    at = json.dumps({"as_of_date": following.isoformat()})
+    selection = ["-s", "int_offer_sends_classified", "int_offer_sends_measured"]
+    for database in (marked, reused):
+        dbt(["run", *selection, "--vars", at], refreshed["data"], database, database.parent / "work")
+    measured_again = {send_id for (send_id,) in query(marked, f"select send_id from {sends} where window_revenue <> -12345")}
+    [(total,)] = query(marked, f"select count(*) from {sends}")
+    assert measured_again == expected
+    assert 0 < len(expected) < total
+    dbt(["run", *selection, "--full-refresh", "--vars", at], refreshed["data"], rebuilt, rebuilt.parent / "work")
+    every_row = f"select * exclude (batch_loaded_at) from {sends} order by all"
+    assert query(reused, every_row) == query(rebuilt, every_row)
 
 
 def test_full_refresh_flag_gives_the_same_marts(refreshed: dict) -> None:

@@ -163,16 +163,17 @@ def test_marts_equal_a_fresh_full_build(chain: dict, name: str) -> None:
 
 
 def test_only_what_changed_is_rebuilt(chain: dict) -> None:
-    # the order models, and the customer models that keep rows between runs: the incremental
-    # customer-months and the customer facts, which reuse their previous build
+    # the order models, and the models that keep rows between runs: the incremental customer-months,
+    # and the customer facts and measured offer sends, which reuse their previous build
     orders_chain = {"base_shop__orders_checked", "int_orders_measured", "int_customer_days_aggregated",
-                    "int_customer_months_aggregated", "int_customer_facts_snapshotted"}
+                    "int_customer_months_aggregated", "int_customer_facts_snapshotted", "int_offer_sends_measured"}
     assert chain["file added"]["rebuilt"] == {}
     assert chain["same bytes rewritten"]["rebuilt"] == {}
     for name in ("file rewritten", "file removed", "file renamed", "another folder", "seed changed"):
         assert set(chain[name]["rebuilt"]) == orders_chain, name
-    # both base models that hold rows back as "future" classify with the cut-off
-    assert set(chain["future cut-off moved back"]["rebuilt"]) == orders_chain | {"base_shop__events_checked"}
+    # every incremental base model that holds rows back as "future" classifies with the cut-off
+    assert set(chain["future cut-off moved back"]["rebuilt"]) == orders_chain | {
+        "base_shop__events_checked", "base_shop__offer_sends_checked", "base_shop__customers_checked"}
     assert "rewritten (content differs)" in chain["file rewritten"]["rebuilt"]["base_shop__orders_checked"]
     assert "removed or renamed" in chain["file removed"]["rebuilt"]["base_shop__orders_checked"]
     assert "orders/daily/2025-06-30.csv rewritten" in chain["another folder"]["rebuilt"]["base_shop__orders_checked"]

@@ -5,12 +5,27 @@
 -- the recipient's SmartRFM recency × frequency band from purchases before the send day, so it is
 -- not changed by the offer's own effect (the current segment is: a converted customer becomes
 -- "recent"); 'no_prior_purchase' when there were none.
+--
+-- Reuses its previous build (previous_build; docs/decisions.md): a send whose window had closed by
+-- both the previous build's as_of_date and this one's, whose row was not loaded again and whose
+-- customer has no changed day since, measures the same; it keeps its previous row. Every other
+-- send is measured again.
 
+-- depends_on: {{ ref('base_shop__offer_sends_checked') }}
+-- depends_on: {{ ref('base_shop__orders_checked') }}
+
+{{ config(meta={'reuses_previous_build': true}) }}
+
+{#- The settings of the send segment, named here so that the input-state hook sees them: a change
+    of one drops the previous build (the bands are macros, smartrfm_bands.sql). -#}
+{%- set band_settings = [var('smartrfm_recent_max_days'), var('smartrfm_medium_max_days'),
+    var('smartrfm_once_max_orders'), var('smartrfm_sometimes_max_orders')] %}
 {%- set observed_until = dbt.dateadd('day', 1, 'cast(' ~ as_of_date() ~ ' as ' ~ dbt.type_timestamp() ~ ')') %}
+{%- set previous = previous_build(this) %}
 
 with
 
-sends as (
+all_sends as (
 
     select
         *,
@@ -19,6 +34,74 @@ sends as (
     from {{ ref('int_offer_sends_classified') }}
 
 ),
+
+{% if previous is not none %}
+{%- set previous_observed_until = dbt.dateadd('day', 1,
+    'cast((select max(previous_build.as_of_date) from ' ~ previous ~ ' as previous_build) as '
+    ~ dbt.type_timestamp() ~ ')') %}
+-- the sends measured again: a window open at either date, a row loaded again, a customer with a
+-- changed day (old and new values alike), or a send the previous build did not have
+remeasured_sends as (
+
+    select all_sends.send_id
+
+    from all_sends
+
+    where
+        all_sends.window_end_at >= {{ previous_observed_until }}
+        or all_sends.window_end_at >= {{ observed_until }}
+        or all_sends.customer_id in (
+            select changed_days.customer_id from ({{ changed_customer_days(previous) }}) as changed_days
+        )
+        or all_sends.send_id in (
+            select reloaded.send_id
+            from {{ ref('base_shop__offer_sends_checked') }} as reloaded
+            where reloaded.batch_loaded_at > {{ batch_watermark(previous) }}
+        )
+        or all_sends.send_id not in (select previous_build.send_id from {{ previous }} as previous_build)
+
+),
+
+sends as (
+
+    select all_sends.*
+    from all_sends
+    inner join remeasured_sends
+        on all_sends.send_id = remeasured_sends.send_id
+
+),
+
+-- the previous rows of every other send that is still valid
+kept as (
+
+    select
+        previous_build.send_id,
+        previous_build.customer_id,
+        previous_build.offer_id,
+        previous_build.channel,
+        previous_build.sent_at,
+        previous_build.is_holdout,
+        previous_build.send_segment,
+        previous_build.is_window_closed,
+        previous_build.window_orders_count,
+        previous_build.is_converted,
+        previous_build.window_revenue
+
+    from {{ previous }} as previous_build
+
+    inner join all_sends
+        on previous_build.send_id = all_sends.send_id
+
+    where previous_build.send_id not in (select remeasured_sends.send_id from remeasured_sends)
+
+),
+{% else %}
+sends as (
+
+    select * from all_sends
+
+),
+{% endif %}
 
 orders as (
 
@@ -128,6 +211,19 @@ final as (
     left join banded
         on sends.send_id = banded.send_id
 
-)
+){% if previous is not none %},
 
-select * from final
+measured as (
+
+    select * from final
+    union all
+    select * from kept
+
+){% endif %}
+
+select
+    *,
+    {{ as_of_date() }} as as_of_date,
+    {{ batch_loaded_at() }} as batch_loaded_at
+
+from {{ 'measured' if previous is not none else 'final' }}

@@ -1,7 +1,14 @@
-{#- Values are read as the input format says (macros/staging/parse_text.sql). -#}
+{#- Incremental by input file, like the orders: a run reads only files not loaded before, and
+    classifies again every loaded row that shares a send id with the new rows (a send in a later file
+    corrects the earlier one; a duplicate of it is quarantined), plus rows held back as "future"
+    (they may have become valid). Every (re)classified row carries the run's batch_loaded_at.
+    Values are read as the input format says (macros/staging/parse_text.sql). -#}
 {%- set fmt = input_format('offer_sends') -%}
 {{ config(
-    materialized='table',
+    materialized=incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key=['source_file', 'source_row_number'],
+    on_schema_change='fail',
     post_hook={'sql': "{{ check_quarantine_share(this, 'offer_sends') }}", 'transaction': false}
 ) }}
 
@@ -10,10 +17,13 @@ with
 source as (
 
     select * from {{ source('shop', 'offer_sends') }}
+    {% if is_incremental() %}
+        where {{ unloaded_files_filter('offer_sends', this) }}
+    {% endif %}
 
 ),
 
-parsed as (
+parsed_new as (
 
     select
         source_file,
@@ -31,6 +41,56 @@ parsed as (
     from source
 
 ),
+
+{% if is_incremental() %}
+affected_sends as (
+
+    select send_id from parsed_new
+    where send_id is not null
+
+    union
+
+    select send_id from {{ this }}
+    where quarantine_reason = 'future_sent_at' and send_id is not null
+
+),
+
+parsed_loaded as (
+
+    select
+        source_file,
+        source_row_number,
+        -- rows the reader could not parse have no send_id, so none is loaded again here
+        cast(null as {{ engine_type("text") }}) as read_error,
+        send_id,
+        customer_id,
+        offer_id,
+        sent_at_text,
+        sent_at,
+        channel,
+        is_holdout_text,
+        {{ cast_or_null("is_holdout_text", dbt.type_boolean()) }} as is_holdout
+
+    from {{ this }}
+
+    where send_id in (select affected_sends.send_id from affected_sends)
+
+),
+
+parsed as (
+
+    select * from parsed_new
+    union all
+    select * from parsed_loaded
+
+),
+{% else %}
+parsed as (
+
+    select * from parsed_new
+
+),
+{% endif %}
 
 validated as (
 
@@ -70,7 +130,9 @@ select
     coalesce(is_holdout, false) as is_holdout,
     quarantine_reason,
     sent_at_text,
+    is_holdout_text,
     source_file,
-    source_row_number
+    source_row_number,
+    {{ batch_loaded_at() }} as batch_loaded_at
 
 from classified
