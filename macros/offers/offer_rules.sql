@@ -9,12 +9,6 @@
         or {{ dbt.position(dbt.concat(["'|'", value_expression, "'|'"]), dbt.concat(["'|'", list_column, "'|'"])) }} > 0)
 {%- endmacro %}
 
-{#- The join key of a customer's target value (int_offer_candidates_matched): the value behind '=',
-    or '' for null, so that null joins null and no value joins it. -#}
-{% macro target_key(value_expression) -%}
-    coalesce({{ dbt.concat(["'='", value_expression]) }}, '')
-{%- endmacro %}
-
 {#- True when a '|'-separated list column names the literal element (false for null or ''). -#}
 {% macro offer_list_has(list_column, element) -%}
     coalesce({{ dbt.position("'|" ~ element ~ "|'", dbt.concat(["'|'", list_column, "'|'"])) }} > 0, false)

@@ -93,3 +93,18 @@
         ) as with_rank
     ) as ranked
 {% endmacro %}
+
+
+{#- The keys an incremental base model classifies again (docs/decisions.md, "Incremental by input
+    file, re-classified by key"): every key of the new rows, and every key of a loaded row held back
+    as `held_back_reason` (future rows may have become valid). The loaded rows of these keys are
+    classified again together with the new rows. -#}
+{% macro keys_to_reclassify(new_rows, key, relation, held_back_reason) %}
+    select {{ key }} from {{ new_rows }}
+    where {{ key }} is not null
+
+    union
+
+    select {{ key }} from {{ relation }}
+    where quarantine_reason = '{{ held_back_reason }}' and {{ key }} is not null
+{% endmacro %}

@@ -59,58 +59,6 @@ send_counts as (
 
 ),
 
--- The targets match on four customer values with few combinations (a few hundred), so they are
--- matched once per combination and offer, and the customers joined to the combinations by key:
--- not a string test for every customer and offer (at 10M orders 1M customers x the catalog, twice
--- per build, about 3 s). A key is the value behind '=', or '' for null: a null matches nothing
--- that a value matches, and no value gives ''.
-targets as (
-
-    select distinct
-        smartrfm_group,
-        rfm_targeting_segment,
-        lifecycle_status,
-        value_tier,
-        {{ target_key('smartrfm_group') }} as smartrfm_group_key,
-        {{ target_key('rfm_targeting_segment') }} as rfm_targeting_segment_key,
-        {{ target_key('lifecycle_status') }} as lifecycle_status_key,
-        {{ target_key('value_tier') }} as value_tier_key
-
-    from customers
-
-),
-
-matched_targets as (
-
-    select
-        targets.smartrfm_group_key,
-        targets.rfm_targeting_segment_key,
-        targets.lifecycle_status_key,
-        targets.value_tier_key,
-        catalog.offer_id,
-        {{ dbt.concat([
-            "case when catalog.target_smartrfm_groups <> '' then "
-                ~ dbt.concat(["'; smartrfm_group='", "targets.smartrfm_group"]) ~ " else '' end",
-            "case when catalog.target_rfm_segments <> '' then "
-                ~ dbt.concat(["'; rfm_targeting_segment='", "targets.rfm_targeting_segment"]) ~ " else '' end",
-            "case when catalog.target_lifecycle_statuses <> '' then "
-                ~ dbt.concat(["'; lifecycle_status='", "targets.lifecycle_status"]) ~ " else '' end",
-            "case when catalog.target_value_tiers <> '' then "
-                ~ dbt.concat(["'; value_tier='", "targets.value_tier"]) ~ " else '' end",
-        ]) }} as matched_targets
-
-    from targets
-
-    cross join catalog
-
-    where
-        {{ offer_list_matches('catalog.target_smartrfm_groups', 'targets.smartrfm_group') }}
-        and {{ offer_list_matches('catalog.target_rfm_segments', 'targets.rfm_targeting_segment') }}
-        and {{ offer_list_matches('catalog.target_lifecycle_statuses', 'targets.lifecycle_status') }}
-        and {{ offer_list_matches('catalog.target_value_tiers', 'targets.value_tier') }}
-
-),
-
 pairs as (
 
     select
@@ -129,18 +77,26 @@ pairs as (
         catalog.requires,
         catalog.validity_days,
         catalog.priority,
-        matched_targets.matched_targets
+        {{ dbt.concat([
+            "case when catalog.target_smartrfm_groups <> '' then "
+                ~ dbt.concat(["'; smartrfm_group='", "customers.smartrfm_group"]) ~ " else '' end",
+            "case when catalog.target_rfm_segments <> '' then "
+                ~ dbt.concat(["'; rfm_targeting_segment='", "customers.rfm_targeting_segment"]) ~ " else '' end",
+            "case when catalog.target_lifecycle_statuses <> '' then "
+                ~ dbt.concat(["'; lifecycle_status='", "customers.lifecycle_status"]) ~ " else '' end",
+            "case when catalog.target_value_tiers <> '' then "
+                ~ dbt.concat(["'; value_tier='", "customers.value_tier"]) ~ " else '' end",
+        ]) }} as matched_targets
 
     from customers
 
-    inner join matched_targets
-        on {{ target_key('customers.smartrfm_group') }} = matched_targets.smartrfm_group_key
-        and {{ target_key('customers.rfm_targeting_segment') }} = matched_targets.rfm_targeting_segment_key
-        and {{ target_key('customers.lifecycle_status') }} = matched_targets.lifecycle_status_key
-        and {{ target_key('customers.value_tier') }} = matched_targets.value_tier_key
+    cross join catalog
 
-    inner join catalog
-        on matched_targets.offer_id = catalog.offer_id
+    where
+        {{ offer_list_matches('catalog.target_smartrfm_groups', 'customers.smartrfm_group') }}
+        and {{ offer_list_matches('catalog.target_rfm_segments', 'customers.rfm_targeting_segment') }}
+        and {{ offer_list_matches('catalog.target_lifecycle_statuses', 'customers.lifecycle_status') }}
+        and {{ offer_list_matches('catalog.target_value_tiers', 'customers.value_tier') }}
 
 ),
 

@@ -47,13 +47,7 @@ parsed_new as (
 {% if is_incremental() %}
 affected_customers as (
 
-    select customer_id from parsed_new
-    where customer_id is not null
-
-    union
-
-    select customer_id from {{ this }}
-    where quarantine_reason = 'future_signup_at' and customer_id is not null
+    {{ keys_to_reclassify('parsed_new', 'customer_id', this, 'future_signup_at') }}
 
 ),
 

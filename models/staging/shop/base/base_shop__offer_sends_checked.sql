@@ -45,13 +45,7 @@ parsed_new as (
 {% if is_incremental() %}
 affected_sends as (
 
-    select send_id from parsed_new
-    where send_id is not null
-
-    union
-
-    select send_id from {{ this }}
-    where quarantine_reason = 'future_sent_at' and send_id is not null
+    {{ keys_to_reclassify('parsed_new', 'send_id', this, 'future_sent_at') }}
 
 ),
 

@@ -119,13 +119,7 @@ parsed_new as (
 {% if is_incremental() %}
 affected_orders as (
 
-    select order_id from parsed_new
-    where order_id is not null
-
-    union
-
-    select order_id from {{ this }}
-    where quarantine_reason = 'future_ordered_at' and order_id is not null
+    {{ keys_to_reclassify('parsed_new', 'order_id', this, 'future_ordered_at') }}
 
 ),
 
