@@ -41,9 +41,9 @@ all_sends as (
     ~ dbt.type_timestamp() ~ ')') %}
 -- the sends measured again: a window open at either date, a row loaded again, a customer with a
 -- changed day (old and new values alike), or a send the previous build did not have
-remeasured_sends as (
+sends as (
 
-    select all_sends.send_id
+    select all_sends.*
 
     from all_sends
 
@@ -59,15 +59,6 @@ remeasured_sends as (
             where reloaded.batch_loaded_at > {{ batch_watermark(previous) }}
         )
         or all_sends.send_id not in (select previous_build.send_id from {{ previous }} as previous_build)
-
-),
-
-sends as (
-
-    select all_sends.*
-    from all_sends
-    inner join remeasured_sends
-        on all_sends.send_id = remeasured_sends.send_id
 
 ),
 
@@ -92,7 +83,7 @@ kept as (
     inner join all_sends
         on previous_build.send_id = all_sends.send_id
 
-    where previous_build.send_id not in (select remeasured_sends.send_id from remeasured_sends)
+    where previous_build.send_id not in (select sends.send_id from sends)
 
 ),
 {% else %}
