@@ -11,15 +11,9 @@
 
 with
 
+-- The guarded pairs are a view over the matching and the guardrails: they are read once, with only
+-- the columns the ranking orders and budgets by and the pair's own columns this table keeps.
 candidates as (
-
-    select * from {{ ref('int_offer_candidates_guarded') }}
-
-),
-
--- The ranking reads only the columns it orders and budgets by; the wide pairs are joined to its
--- result once, at the end.
-eligible as (
 
     select
         customer_id,
@@ -30,9 +24,22 @@ eligible as (
         priority,
         expected_cost,
         net_revenue,
-        segment_buy_x_get_y_budget_amount
+        segment_buy_x_get_y_budget_amount,
+        eligibility_rule,
+        channel_consent,
+        personalised_field,
+        cashback_amount,
+        removal_reason
 
     from {{ ref('int_offer_candidates_guarded') }}
+
+),
+
+eligible as (
+
+    select *
+
+    from candidates
 
     where removal_reason is null
 
